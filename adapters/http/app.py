@@ -1,0 +1,273 @@
+"""The Litestar application: REST /v1, health, metrics, OpenAPI at /schema."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Tag
+from litestar.params import Parameter
+
+from adapters.http.problems import EXCEPTION_HANDLERS, Problem
+from projections.queue import QueueDepth
+from schemas.commands import (
+    CancelRun,
+    ClaimTasks,
+    CompleteTask,
+    FailTask,
+    RenewLease,
+    SubmitCommand,
+)
+from schemas.views import Claimed, Completion, RunView, Submitted
+from services.ports import Caller
+from services.queue import QueueService
+from services.runs import RunQueries
+from services.submit import SubmitService
+
+__all__ = ["ApiServices", "create_app"]
+
+POSITION_HEADER = "Synaps-Position"
+
+
+@dataclass
+class ApiServices:
+    submit: SubmitService
+    queue: QueueService
+    runs: RunQueries
+    queue_depth: Callable[[], list[QueueDepth]]
+    ping_database: Callable[[], None]
+    metrics: Callable[[], bytes]
+    workers_alive: Callable[[], bool | None]  # None: this process runs no worker pool
+    version: str = "0.1.0"
+
+
+class CancelResult(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: uuid.UUID
+    status: str
+    position: int | None
+
+
+class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
+    queues: list[QueueDepth]
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    checks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def caller_of(request: Request[Any, Any, Any]) -> Caller:
+    """Who is calling. Until authentication lands every caller is anonymous."""
+    request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
+    return Caller(actor="anonymous", tenant="default", request_id=request_id[:200])
+
+
+def services(state: State) -> ApiServices:
+    return state["services"]  # type: ignore[no-any-return]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        max_length=255,
+        min_length=1,
+        description="Replays with the same key and body return the original result.",
+    ),
+]
+
+# -- commands & runs ----------------------------------------------------------
+
+
+@post(
+    "/v1/commands/submit",
+    tags=["commands"],
+    sync_to_thread=True,
+    status_code=201,
+    summary="Submit a command",
+    responses={},
+)
+def submit_command(
+    data: SubmitCommand,
+    request: Request[Any, Any, Any],
+    svc: ApiServices,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Submitted]:
+    """201 with new ids; 200 with the original ids when replayed with the same
+    Idempotency-Key and body; 409 when the key was used with another body."""
+    outcome = svc.submit.submit(data, caller_of(request), idempotency_key)
+    return Response(
+        outcome.submitted,
+        status_code=201 if outcome.created else 200,
+        headers={POSITION_HEADER: str(outcome.submitted.position)},
+    )
+
+
+@get("/v1/runs/{run_id:uuid}", tags=["runs"], sync_to_thread=True, summary="Get a run")
+def get_run(run_id: uuid.UUID, request: Request[Any, Any, Any], svc: ApiServices) -> RunView:
+    """The run, its tasks and its full event history in ledger order."""
+    return svc.runs.get_run(run_id, caller_of(request))
+
+
+@post(
+    "/v1/runs/{run_id:uuid}/cancel",
+    tags=["runs"],
+    sync_to_thread=True,
+    status_code=200,
+    summary="Cancel a run",
+)
+def cancel_run(
+    run_id: uuid.UUID,
+    request: Request[Any, Any, Any],
+    svc: ApiServices,
+    data: CancelRun | None = None,
+) -> Response[CancelResult]:
+    """Stops future claims of the run's tasks and marks it cancelled (idempotent)."""
+    reason = data.reason if data is not None else ""
+    run, position = svc.queue.cancel_run(run_id, reason, caller_of(request))
+    headers = {POSITION_HEADER: str(position)} if position is not None else {}
+    return Response(
+        CancelResult(run_id=run.id, status=run.status, position=position), headers=headers
+    )
+
+
+# -- queue (for workers) --------------------------------------------------------
+
+
+def _completion(c: Completion) -> Response[Completion]:
+    headers = {POSITION_HEADER: str(c.position)} if c.position is not None else {}
+    return Response(c, headers=headers)
+
+
+@post("/v1/queue/claim", tags=["queue"], sync_to_thread=True, status_code=200)
+def claim_tasks(data: ClaimTasks, request: Request[Any, Any, Any], svc: ApiServices) -> Claimed:
+    """Lease up to ``max_tasks`` ready tasks; each comes with its attempt (fencing token)."""
+    caller = caller_of(request)
+    worker = Caller(actor=f"worker:{data.worker_id}", request_id=caller.request_id)
+    return Claimed(tasks=svc.queue.claim(data, worker))
+
+
+@post("/v1/queue/renew", tags=["queue"], sync_to_thread=True, status_code=200)
+def renew_lease(
+    data: RenewLease, request: Request[Any, Any, Any], svc: ApiServices
+) -> Response[Completion]:
+    """Extend the lease; 409 lease_lost if the attempt is no longer current."""
+    return _completion(svc.queue.renew(data, caller_of(request)))
+
+
+@post("/v1/queue/complete", tags=["queue"], sync_to_thread=True, status_code=200)
+def complete_task(
+    data: CompleteTask, request: Request[Any, Any, Any], svc: ApiServices
+) -> Response[Completion]:
+    """Record success. Repeating it with the same attempt and output is a no-op 200."""
+    return _completion(svc.queue.complete(data, caller_of(request)))
+
+
+@post("/v1/queue/fail", tags=["queue"], sync_to_thread=True, status_code=200)
+def fail_task(
+    data: FailTask, request: Request[Any, Any, Any], svc: ApiServices
+) -> Response[Completion]:
+    """Record a failure: retried with backoff, or dead-lettered after max_attempts."""
+    return _completion(svc.queue.fail(data, caller_of(request)))
+
+
+@get("/v1/queue/stats", tags=["queue"], sync_to_thread=True)
+def queue_stats(svc: ApiServices) -> QueueStats:
+    """Ready, scheduled and in-flight tasks and the oldest ready age, per queue."""
+    return QueueStats(queues=svc.queue_depth())
+
+
+# -- operations -----------------------------------------------------------------
+
+
+@get("/", tags=["service"], sync_to_thread=False, include_in_schema=True)
+def service_summary(svc: ApiServices) -> dict[str, Any]:
+    """A JSON summary of the service."""
+    return {
+        "service": "synaps",
+        "version": svc.version,
+        "status": "ok",
+        "links": {
+            "openapi": "/schema/openapi.json",
+            "docs": "/schema",
+            "health": "/healthz",
+            "ready": "/readyz",
+            "metrics": "/metrics",
+        },
+    }
+
+
+@get("/healthz", tags=["service"], sync_to_thread=False)
+def healthz() -> Health:
+    """The process is alive."""
+    return Health(status="ok")
+
+
+@get("/readyz", tags=["service"], sync_to_thread=True)
+def readyz(svc: ApiServices) -> Response[Health]:
+    """200 when PostgreSQL answers and (if this process runs one) the worker pool runs."""
+    checks: dict[str, str] = {}
+    try:
+        svc.ping_database()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        checks["database"] = f"unreachable: {exc}"
+    workers = svc.workers_alive()
+    if workers is not None:
+        checks["workers"] = "ok" if workers else "stopped"
+    ready = all(v == "ok" for v in checks.values())
+    return Response(
+        Health(status="ready" if ready else "unavailable", checks=checks),
+        status_code=200 if ready else 503,
+    )
+
+
+@get("/metrics", tags=["service"], sync_to_thread=True, media_type="text/plain; version=0.0.4")
+def metrics(svc: ApiServices) -> bytes:
+    """Prometheus metrics."""
+    return svc.metrics()
+
+
+def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
+    return Litestar(
+        route_handlers=[
+            submit_command,
+            get_run,
+            cancel_run,
+            claim_tasks,
+            renew_lease,
+            complete_task,
+            fail_task,
+            queue_stats,
+            service_summary,
+            healthz,
+            readyz,
+            metrics,
+        ],
+        dependencies={"svc": Provide(services, sync_to_thread=False)},
+        state=State({"services": api}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="synaps",
+            version=api.version,
+            description="A control plane for agent work on an event-sourced ledger.",
+            path="/schema",
+            tags=[
+                Tag(name="commands", description="Submit work"),
+                Tag(name="runs", description="Read and cancel runs"),
+                Tag(name="queue", description="Claim and complete tasks (workers)"),
+                Tag(name="service", description="Health, readiness, metrics"),
+            ],
+        ),
+        signature_types=[Problem],
+        logging_config=None,  # the process configures logging (synaps.logs)
+        debug=debug,
+    )

@@ -1,0 +1,101 @@
+"""A small client of the synaps REST API (used by the CLI and the tests)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+__all__ = ["TERMINAL_RUN_STATUSES", "ApiError", "SynapsClient"]
+
+TERMINAL_RUN_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class ApiError(Exception):
+    """The API answered with an error (a problem body) or could not be reached."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{detail} ({code}, HTTP {status})" if status else detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class SynapsClient:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, api_key: str | None = None):
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SynapsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"cannot reach {self.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                code, detail = body.get("code", "error"), body.get("detail", response.text)
+            except ValueError:
+                code, detail = "error", response.text or response.reason_phrase
+            raise ApiError(response.status_code, code, detail)
+        return response
+
+    def submit(
+        self,
+        kind: str,
+        input: Any = None,
+        *,
+        queue: str | None = None,
+        priority: int | None = None,
+        thread_id: str | None = None,
+        max_attempts: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        body: dict[str, Any] = {"kind": kind, "input": input}
+        for name, value in (
+            ("queue", queue),
+            ("priority", priority),
+            ("thread_id", thread_id),
+            ("max_attempts", max_attempts),
+        ):
+            if value is not None:
+                body[name] = value
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        response = self._request("POST", "/v1/commands/submit", json=body, headers=headers)
+        return response.status_code, response.json()
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/runs/{run_id}").json()  # type: ignore[no-any-return]
+
+    def cancel_run(self, run_id: str, reason: str = "") -> dict[str, Any]:
+        response = self._request("POST", f"/v1/runs/{run_id}/cancel", json={"reason": reason})
+        return response.json()  # type: ignore[no-any-return]
+
+    def wait_for_run(
+        self, run_id: str, timeout: float = 60.0, poll: float = 0.05
+    ) -> dict[str, Any]:
+        """Poll until the run is terminal; raise TimeoutError with its last state."""
+        deadline = time.monotonic() + timeout
+        delay = poll
+        while True:
+            run = self.get_run(run_id)
+            if run["status"] in TERMINAL_RUN_STATUSES:
+                return run
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout}s")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def get(self, path: str) -> httpx.Response:
+        return self._request("GET", path)

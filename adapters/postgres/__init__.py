@@ -1,0 +1,1 @@
+"""PostgreSQL: the ledger (event store), inline read models, migrations."""

@@ -1,0 +1,212 @@
+"""The ledger: one eventsourcing Application on PostgreSQL.
+
+Aggregates are loaded through eventsourcing's repository (or in bulk), and
+saved through a group committer into :class:`LedgerRecorder`, which keeps the
+inline read models in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import StoredEvent
+
+from adapters.postgres.group_commit import GroupCommitter
+from adapters.postgres.mapper import MsgspecMapper
+from adapters.postgres.recorder import LedgerRecorder
+from domain.aggregate import Aggregate
+from domain.envelope import AggregateEvent
+from domain.errors import ConcurrencyConflict, NotFound
+from projections.queue import QueueProjection
+
+__all__ = ["Ledger", "LedgerEntry"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    aggregate: Aggregate
+    version_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    stored: list[StoredEvent]
+    changed: list[_Changed]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """An event with its position in the ledger."""
+
+    position: int
+    event: AggregateEvent
+
+
+Decide = Callable[[list[Any], Callable[[Sequence[UUID]], dict[UUID, Any]]], Sequence[Aggregate]]
+
+
+class Ledger(Application[UUID]):
+    name = "synaps"
+
+    def __init__(self, recorder: LedgerRecorder, *, group_commit: bool = True) -> None:
+        self._ledger_recorder = recorder
+        super().__init__(env={"IS_SNAPSHOTTING_ENABLED": "n"})
+        self.mapper: MsgspecMapper
+        self._committer: GroupCommitter[_Write, list[int]] | None = (
+            GroupCommitter(self._write_batch, size_of=lambda w: len(w.stored))
+            if group_commit
+            else None
+        )
+
+    def construct_mapper(self) -> MsgspecMapper:
+        return MsgspecMapper()
+
+    def construct_recorder(self) -> LedgerRecorder:
+        return self._ledger_recorder
+
+    @property
+    def ledger_recorder(self) -> LedgerRecorder:
+        return self._ledger_recorder
+
+    def close(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
+        super().close()
+
+    # -- loading ------------------------------------------------------------
+
+    def get(self, aggregate_id: UUID, kind: type[Aggregate] = Aggregate) -> Any:
+        """Load an aggregate; NotFound if absent or of another kind."""
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(kind.__name__.lower(), aggregate_id) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(kind.__name__.lower(), aggregate_id)
+        return aggregate
+
+    def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
+        """Load several aggregates with one query; absent ones are left out."""
+        if not aggregate_ids:
+            return {}
+        return self._project(self._ledger_recorder.select_events_of(aggregate_ids))
+
+    def history(self, aggregate_ids: Sequence[UUID]) -> list[LedgerEntry]:
+        """Every event of the given aggregates, in ledger order."""
+        return [
+            LedgerEntry(n.id, self.mapper.decode(n.topic, n.state))
+            for n in self._ledger_recorder.select_history(aggregate_ids)
+        ]
+
+    def _project(self, stored: Sequence[StoredEvent]) -> dict[UUID, Any]:
+        result: dict[UUID, Any] = {}
+        for s in stored:
+            event = self.mapper.decode(s.topic, s.state)
+            result[event.originator_id] = event.mutate(result.get(event.originator_id))
+        return result
+
+    # -- saving -------------------------------------------------------------
+
+    def commit(self, *aggregates: Aggregate) -> int:
+        """Save the aggregates' new events atomically; return the last position.
+
+        Raises ConcurrencyConflict when another writer changed one of them.
+        """
+        write = self._prepare(aggregates)
+        if not write.stored:
+            raise ValueError("nothing to commit")
+        if self._committer is None:
+            ids = self._write_batch([write])[0]
+        else:
+            ids = self._committer.submit(write).result()
+        return max(ids)
+
+    def commit_each(self, units: Sequence[Sequence[Aggregate]]) -> list[int | Exception]:
+        """Save several independent units; each gets its position or its error."""
+        writes = [self._prepare(unit) for unit in units]
+        if self._committer is None:
+            return [self._commit_alone(w) for w in writes]
+        futures = [self._committer.submit(w) for w in writes]
+        results: list[int | Exception] = []
+        for future in futures:
+            try:
+                results.append(max(future.result()))
+            except ConcurrencyConflict as exc:
+                results.append(exc)
+        return results
+
+    def _commit_alone(self, write: _Write) -> int | Exception:
+        try:
+            return max(self._write_batch([write])[0])
+        except ConcurrencyConflict as exc:
+            return exc
+
+    def _prepare(self, aggregates: Sequence[Aggregate]) -> _Write:
+        stored: list[StoredEvent] = []
+        changed: list[_Changed] = []
+        for aggregate in aggregates:
+            events = aggregate.collect_events()
+            if not events:
+                continue
+            changed.append(_Changed(aggregate, aggregate.version - len(events)))
+            stored.extend(self.mapper.to_stored_event(e) for e in events)
+        return _Write(stored, changed)
+
+    def _write_batch(self, writes: Sequence[_Write]) -> list[list[int]]:
+        stored = [s for w in writes for s in w.stored]
+        changed = [c for w in writes for c in w.changed]
+        with self._ledger_recorder.transaction() as cur:
+            ids = self._ledger_recorder.write(cur, stored, changed)
+        result: list[list[int]] = []
+        offset = 0
+        for w in writes:
+            result.append(ids[offset : offset + len(w.stored)])
+            offset += len(w.stored)
+        return result
+
+    # -- decisions under the queue's row locks --------------------------------
+
+    def claim_tasks(
+        self, queues: Sequence[str], limit: int, now: datetime, decide: Decide
+    ) -> list[tuple[Any, datetime]]:
+        """Lock claimable tasks (SKIP LOCKED), let ``decide`` change them, save.
+
+        Returns the tasks ``decide`` kept, with when each became claimable.
+        """
+        with self._ledger_recorder.transaction() as cur:
+            locked = QueueProjection.lock_claimable(cur, queues, limit, now)
+            if not locked:
+                return []
+            since = dict(locked)
+            return [(t, since[t.id]) for t in self._decide_locked(cur, list(since), decide)]
+
+    def expire_leases(self, limit: int, now: datetime, decide: Decide) -> list[Any]:
+        with self._ledger_recorder.transaction() as cur:
+            locked = QueueProjection.lock_expired(cur, limit, now)
+            if not locked:
+                return []
+            return self._decide_locked(cur, locked, decide)
+
+    def _decide_locked(self, cur: Any, ids: list[UUID], decide: Decide) -> list[Any]:
+        recorder = self._ledger_recorder
+        loaded = self._project(recorder.select_events_of(ids, cur))
+        tasks = [loaded[i] for i in ids if i in loaded]
+
+        def load(more: Sequence[UUID]) -> dict[UUID, Any]:
+            return self._project(recorder.select_events_of(more, cur))
+
+        changed = list(decide(tasks, load))
+        write = self._prepare(changed)
+        recorder.write(cur, write.stored, write.changed)
+        return [a for a in changed if a.id in loaded]
+
+    def transaction_position(self, aggregate_id: UUID, version: int) -> int:
+        return self._ledger_recorder.transaction_position(aggregate_id, version)
+
+    def head(self) -> int:
+        return self._ledger_recorder.max_notification_id() or 0

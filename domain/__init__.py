@@ -1,0 +1,1 @@
+"""The synaps domain: aggregates, events and pure rules. Imports nothing of ours."""

@@ -1,0 +1,1 @@
+"""Wire types: REST bodies and responses (msgspec Structs)."""

@@ -1,0 +1,81 @@
+"""Request bodies: the commands callers send."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta, Struct
+
+__all__ = [
+    "CancelRun",
+    "ClaimTasks",
+    "CompleteTask",
+    "FailTask",
+    "Name",
+    "RenewLease",
+    "SubmitCommand",
+]
+
+Name = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="letters, digits and _ . : - (starting with a letter or digit)",
+    ),
+]
+Attempt = Annotated[int, Meta(ge=1, description="the attempt the caller holds (fencing token)")]
+LeaseSeconds = Annotated[float, Meta(gt=0, le=86400)]
+
+
+class SubmitCommand(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Ask synaps to run a command of ``kind`` with ``input``."""
+
+    kind: Name
+    input: Any = None
+    queue: Name = "default"
+    priority: Annotated[int, Meta(ge=-1000, le=1000, description="higher runs first")] = 0
+    thread_id: UUID | None = None
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3
+    not_before: Annotated[datetime, Meta(tz=True)] | None = None
+
+    def request_hash(self) -> str:
+        """A digest of the request, for telling an idempotent replay from a new request."""
+        return hashlib.sha256(msgspec.json.encode(self, order="sorted")).hexdigest()
+
+
+class ClaimTasks(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    worker_id: Name
+    queues: Annotated[list[Name], Meta(min_length=1, max_length=50)] = msgspec.field(
+        default_factory=lambda: ["default"]
+    )
+    max_tasks: Annotated[int, Meta(ge=1, le=1000)] = 1
+    lease_seconds: LeaseSeconds = 30.0
+
+
+class RenewLease(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    task_id: UUID
+    attempt: Attempt
+    lease_seconds: LeaseSeconds = 30.0
+
+
+class CompleteTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    task_id: UUID
+    attempt: Attempt
+    output: Any = None
+
+
+class FailTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    task_id: UUID
+    attempt: Attempt
+    error: Annotated[str, Meta(min_length=1, max_length=20000)]
+    retryable: bool = True
+
+
+class CancelRun(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=2000)] = ""

@@ -1,0 +1,102 @@
+"""Response bodies: what callers read back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from msgspec import Struct
+
+__all__ = [
+    "Claimed",
+    "ClaimedTask",
+    "Completion",
+    "EventView",
+    "RunView",
+    "Submitted",
+    "TaskView",
+]
+
+
+class Submitted(Struct, frozen=True, kw_only=True):
+    command_id: UUID
+    run_id: UUID
+    thread_id: UUID
+    task_ids: list[UUID]
+    position: int
+
+
+class ClaimedTask(Struct, frozen=True, kw_only=True):
+    task_id: UUID
+    run_id: UUID
+    kind: str
+    input: Any
+    queue: str
+    tenant: str
+    attempt: int
+    max_attempts: int
+    lease_expires_at: datetime
+
+
+class Claimed(Struct, frozen=True, kw_only=True):
+    tasks: list[ClaimedTask]
+
+
+class Completion(Struct, frozen=True, kw_only=True):
+    """The outcome of renew/complete/fail: the task's state after it."""
+
+    task_id: UUID
+    attempt: int
+    status: str
+    lease_expires_at: datetime | None = None
+    available_at: datetime | None = None
+    position: int | None = None
+    duplicate: bool = False
+
+
+class EventView(Struct, frozen=True, kw_only=True):
+    type: str
+    position: int
+    time: datetime
+    actor: str
+    aggregate_id: UUID
+    aggregate_version: int
+    tenant: str
+    correlation_id: str
+    causation_id: str
+    data: dict[str, Any]
+
+
+class TaskView(Struct, frozen=True, kw_only=True):
+    task_id: UUID
+    kind: str
+    queue: str
+    priority: int
+    status: str
+    attempt: int
+    max_attempts: int
+    created_at: datetime
+    available_at: datetime | None
+    claimed_at: datetime | None
+    finished_at: datetime | None
+    lease_expires_at: datetime | None
+    worker_id: str | None
+    output: Any
+    error: str | None
+
+
+class RunView(Struct, frozen=True, kw_only=True):
+    run_id: UUID
+    command_id: UUID
+    thread_id: UUID
+    kind: str
+    tenant: str
+    status: str
+    input: Any
+    output: Any
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    tasks: list[TaskView]
+    events: list[EventView]

@@ -1,0 +1,19 @@
+"""Hooks the services call as things happen (metrics); the default observes nothing."""
+
+from __future__ import annotations
+
+__all__ = ["Observer"]
+
+
+class Observer:
+    def submitted(self, count: int) -> None: ...
+
+    def claimed(self, queue: str, waited_seconds: float) -> None: ...
+
+    def completed(self, count: int) -> None: ...
+
+    def failed(self, count: int) -> None: ...
+
+    def dead_lettered(self, count: int) -> None: ...
+
+    def lease_expired(self, count: int) -> None: ...

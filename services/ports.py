@@ -1,0 +1,60 @@
+"""What the services need from the outside world, as protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import Aggregate
+from domain.envelope import AggregateEvent
+
+__all__ = ["Caller", "Clock", "LedgerEntryLike", "LedgerPort", "system_clock"]
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """Who asks: stamped as actor and tenant on the events their request causes."""
+
+    actor: str
+    tenant: str = "default"
+    request_id: str
+
+
+class LedgerEntryLike(Protocol):
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def event(self) -> AggregateEvent: ...
+
+
+Decide = Callable[[list[Any], Callable[[Sequence[UUID]], dict[UUID, Any]]], Sequence[Aggregate]]
+
+
+class LedgerPort(Protocol):
+    def get(self, aggregate_id: UUID, kind: type[Aggregate] = ...) -> Any: ...
+
+    def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]: ...
+
+    def history(self, aggregate_ids: Sequence[UUID]) -> Sequence[LedgerEntryLike]: ...
+
+    def commit(self, *aggregates: Aggregate) -> int: ...
+
+    def commit_each(self, units: Sequence[Sequence[Aggregate]]) -> list[int | Exception]: ...
+
+    def claim_tasks(
+        self, queues: Sequence[str], limit: int, now: datetime, decide: Decide
+    ) -> list[tuple[Any, datetime]]: ...
+
+    def expire_leases(self, limit: int, now: datetime, decide: Decide) -> list[Any]: ...
+
+    def transaction_position(self, aggregate_id: UUID, version: int) -> int: ...

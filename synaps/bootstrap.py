@@ -1,0 +1,113 @@
+"""The composition root: build the services for a database, in one place."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from adapters.metrics import Metrics
+from adapters.postgres.ledger import Ledger
+from adapters.postgres.recorder import LedgerRecorder
+from projections.queue import QueueDepth, QueueProjection
+from services.ports import Clock, system_clock
+from services.queue import QueueService
+from services.runs import RunQueries
+from services.submit import SubmitService
+from services.task_kinds import TaskKinds, builtin_kinds
+from services.wakeups import Wakeups
+from services.worker import WorkerOptions, WorkerPool
+from synaps.settings import Settings
+
+__all__ = ["Container", "build", "default_worker_id"]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class Container:
+    settings: Settings
+    pool: ConnectionPool[psycopg.Connection[Any]]
+    ledger: Ledger
+    metrics: Metrics
+    clock: Clock
+    submit: SubmitService
+    queue: QueueService
+    runs: RunQueries
+    wakeups: Wakeups | None = None
+    workers: list[WorkerPool] = field(default_factory=list)
+
+    def queue_depth(self) -> list[QueueDepth]:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            return QueueProjection.depth(cur, self.clock())
+
+    def ping(self) -> None:
+        self.ledger.ledger_recorder.ping()
+
+    def worker_pool(self, kinds: TaskKinds | None = None, **overrides: Any) -> WorkerPool:
+        s = self.settings
+        options = WorkerOptions(
+            worker_id=overrides.pop("worker_id", None) or s.worker_id or default_worker_id(),
+            queues=tuple(overrides.pop("queues", None) or s.worker_queues),
+            concurrency=overrides.pop("concurrency", None) or s.worker_concurrency,
+            lease_seconds=overrides.pop("lease_seconds", None) or s.lease_seconds,
+            claim_batch=s.claim_batch,
+            idle_poll_max_seconds=s.idle_poll_max_seconds,
+            reap_interval_seconds=s.reap_interval_seconds,
+            shutdown_grace_seconds=s.shutdown_grace_seconds,
+        )
+        if overrides:
+            raise TypeError(f"unknown worker options: {sorted(overrides)}")
+        pool = WorkerPool(
+            self.queue, kinds or builtin_kinds(), options, self.clock, wakeups=self.wakeups
+        )
+        self.workers.append(pool)
+        return pool
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.ledger.close()
+        self.pool.close()
+
+
+def build(
+    settings: Settings, *, clock: Clock = system_clock, wakeups: Wakeups | None = None
+) -> Container:
+    if not settings.database_url:
+        raise ValueError("no database: set SYNAPS_DATABASE_URL or pass --database-url")
+    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+        settings.database_url,
+        kwargs={"autocommit": True},
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        check=ConnectionPool.check_connection,
+        name="synaps",
+        open=False,
+    )
+    pool.open(wait=True, timeout=15)
+    ledger = Ledger(LedgerRecorder(pool, [QueueProjection()]), group_commit=settings.group_commit)
+
+    def read_depth() -> list[QueueDepth]:
+        with pool.connection() as conn, conn.cursor() as cur:
+            return QueueProjection.depth(cur, clock())
+
+    metrics = Metrics(read_depth=read_depth)
+    container = Container(
+        settings=settings,
+        pool=pool,
+        ledger=ledger,
+        metrics=metrics,
+        clock=clock,
+        submit=SubmitService(ledger, clock, wakeups, observer=metrics),
+        queue=QueueService(ledger, clock, observer=metrics),
+        runs=RunQueries(ledger),
+        wakeups=wakeups,
+    )
+    return container

@@ -1,0 +1,33 @@
+"""Wire the HTTP app to a container."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from adapters.http.app import ApiServices, create_app
+from synaps import __version__
+from synaps.bootstrap import Container
+
+__all__ = ["api_app"]
+
+
+def api_app(container: Container) -> Litestar:
+    workers = container.workers
+
+    def workers_alive() -> bool | None:
+        if not workers:
+            return None
+        return all(w.alive for w in workers)
+
+    return create_app(
+        ApiServices(
+            submit=container.submit,
+            queue=container.queue,
+            runs=container.runs,
+            queue_depth=container.queue_depth,
+            ping_database=container.ping,
+            metrics=container.metrics.exposition,
+            workers_alive=workers_alive,
+            version=__version__,
+        )
+    )
