@@ -6,6 +6,7 @@ the ledger refuses a second first event for the same aggregate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -39,7 +40,9 @@ class SubmitService:
         clock: Clock,
         wakeups: Wakeups | None = None,
         observer: Observer | None = None,
+        new_id: Callable[[], UUID] = uuid4,
     ) -> None:
+        self._new_id = new_id
         self._ledger = ledger
         self._clock = clock
         self._wakeups = wakeups
@@ -50,7 +53,9 @@ class SubmitService:
     ) -> SubmitOutcome:
         request_hash = command.request_hash()
         command_id = (
-            command_id_for_key(caller.tenant, idempotency_key) if idempotency_key else uuid4()
+            command_id_for_key(caller.tenant, idempotency_key)
+            if idempotency_key
+            else self._new_id()
         )
         for _ in range(_MAX_RACES):
             if idempotency_key:
@@ -73,7 +78,7 @@ class SubmitService:
         request_hash: str,
     ) -> SubmitOutcome:
         now = self._clock()
-        run_id, task_id = uuid4(), uuid4()
+        run_id, task_id = self._new_id(), self._new_id()
         ctx = EventContext(
             actor=caller.actor,
             tenant=caller.tenant,
@@ -81,7 +86,7 @@ class SubmitService:
             causation_id=caller.request_id,
         )
         if command.thread_id is None:
-            thread = Thread.begin(id=uuid4(), run_id=run_id, ctx=ctx, now=now)
+            thread = Thread.begin(id=self._new_id(), run_id=run_id, ctx=ctx, now=now)
         else:
             thread = self._ledger.get(command.thread_id, Thread)
             if thread.tenant != caller.tenant:

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from adapters.http.problems import EXCEPTION_HANDLERS, Problem
 from projections.queue import QueueDepth
@@ -73,10 +73,12 @@ def services(state: State) -> ApiServices:
     return state["services"]  # type: ignore[no-any-return]
 
 
+Svc = NamedDependency[ApiServices]
+
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         max_length=255,
         min_length=1,
@@ -96,9 +98,9 @@ IdempotencyKey = Annotated[
     responses={},
 )
 def submit_command(
-    data: SubmitCommand,
+    data: JSONBody[SubmitCommand],
     request: Request[Any, Any, Any],
-    svc: ApiServices,
+    svc: Svc,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Submitted]:
     """201 with new ids; 200 with the original ids when replayed with the same
@@ -112,7 +114,7 @@ def submit_command(
 
 
 @get("/v1/runs/{run_id:uuid}", tags=["runs"], sync_to_thread=True, summary="Get a run")
-def get_run(run_id: uuid.UUID, request: Request[Any, Any, Any], svc: ApiServices) -> RunView:
+def get_run(run_id: FromPath[uuid.UUID], request: Request[Any, Any, Any], svc: Svc) -> RunView:
     """The run, its tasks and its full event history in ledger order."""
     return svc.runs.get_run(run_id, caller_of(request))
 
@@ -125,10 +127,10 @@ def get_run(run_id: uuid.UUID, request: Request[Any, Any, Any], svc: ApiServices
     summary="Cancel a run",
 )
 def cancel_run(
-    run_id: uuid.UUID,
+    run_id: FromPath[uuid.UUID],
     request: Request[Any, Any, Any],
-    svc: ApiServices,
-    data: CancelRun | None = None,
+    svc: Svc,
+    data: JSONBody[CancelRun | None] = None,
 ) -> Response[CancelResult]:
     """Stops future claims of the run's tasks and marks it cancelled (idempotent)."""
     reason = data.reason if data is not None else ""
@@ -148,7 +150,7 @@ def _completion(c: Completion) -> Response[Completion]:
 
 
 @post("/v1/queue/claim", tags=["queue"], sync_to_thread=True, status_code=200)
-def claim_tasks(data: ClaimTasks, request: Request[Any, Any, Any], svc: ApiServices) -> Claimed:
+def claim_tasks(data: JSONBody[ClaimTasks], request: Request[Any, Any, Any], svc: Svc) -> Claimed:
     """Lease up to ``max_tasks`` ready tasks; each comes with its attempt (fencing token)."""
     caller = caller_of(request)
     worker = Caller(actor=f"worker:{data.worker_id}", request_id=caller.request_id)
@@ -157,7 +159,7 @@ def claim_tasks(data: ClaimTasks, request: Request[Any, Any, Any], svc: ApiServi
 
 @post("/v1/queue/renew", tags=["queue"], sync_to_thread=True, status_code=200)
 def renew_lease(
-    data: RenewLease, request: Request[Any, Any, Any], svc: ApiServices
+    data: JSONBody[RenewLease], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[Completion]:
     """Extend the lease; 409 lease_lost if the attempt is no longer current."""
     return _completion(svc.queue.renew(data, caller_of(request)))
@@ -165,7 +167,7 @@ def renew_lease(
 
 @post("/v1/queue/complete", tags=["queue"], sync_to_thread=True, status_code=200)
 def complete_task(
-    data: CompleteTask, request: Request[Any, Any, Any], svc: ApiServices
+    data: JSONBody[CompleteTask], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[Completion]:
     """Record success. Repeating it with the same attempt and output is a no-op 200."""
     return _completion(svc.queue.complete(data, caller_of(request)))
@@ -173,14 +175,14 @@ def complete_task(
 
 @post("/v1/queue/fail", tags=["queue"], sync_to_thread=True, status_code=200)
 def fail_task(
-    data: FailTask, request: Request[Any, Any, Any], svc: ApiServices
+    data: JSONBody[FailTask], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[Completion]:
     """Record a failure: retried with backoff, or dead-lettered after max_attempts."""
     return _completion(svc.queue.fail(data, caller_of(request)))
 
 
 @get("/v1/queue/stats", tags=["queue"], sync_to_thread=True)
-def queue_stats(svc: ApiServices) -> QueueStats:
+def queue_stats(svc: Svc) -> QueueStats:
     """Ready, scheduled and in-flight tasks and the oldest ready age, per queue."""
     return QueueStats(queues=svc.queue_depth())
 
@@ -189,7 +191,7 @@ def queue_stats(svc: ApiServices) -> QueueStats:
 
 
 @get("/", tags=["service"], sync_to_thread=False, include_in_schema=True)
-def service_summary(svc: ApiServices) -> dict[str, Any]:
+def service_summary(svc: Svc) -> dict[str, Any]:
     """A JSON summary of the service."""
     return {
         "service": "synaps",
@@ -212,7 +214,7 @@ def healthz() -> Health:
 
 
 @get("/readyz", tags=["service"], sync_to_thread=True)
-def readyz(svc: ApiServices) -> Response[Health]:
+def readyz(svc: Svc) -> Response[Health]:
     """200 when PostgreSQL answers and (if this process runs one) the worker pool runs."""
     checks: dict[str, str] = {}
     try:
@@ -231,7 +233,7 @@ def readyz(svc: ApiServices) -> Response[Health]:
 
 
 @get("/metrics", tags=["service"], sync_to_thread=True, media_type="text/plain; version=0.0.4")
-def metrics(svc: ApiServices) -> bytes:
+def metrics(svc: Svc) -> bytes:
     """Prometheus metrics."""
     return svc.metrics()
 

@@ -1,0 +1,188 @@
+"""The REST API over a real PostgreSQL: status codes, problem bodies, nothing half-written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+
+from synaps.bootstrap import Container
+from synaps.wiring import api_app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    with TestClient(api_app(container)) as c:
+        yield c
+
+
+def ledger_size(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM synaps_events").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def assert_problem(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert {"type", "title", "detail"} <= body.keys()
+    assert body["code"] == code
+    assert body["status"] == status
+
+
+def test_submit_then_read_the_run_with_its_history(client: TestClient) -> None:  # type: ignore[type-arg]
+    r = client.post("/v1/commands/submit", json={"kind": "noop", "input": {"n": 1}})
+    assert r.status_code == 201
+    body = r.json()
+    assert set(body) == {"command_id", "run_id", "thread_id", "task_ids", "position"}
+    assert r.headers["Synaps-Position"] == str(body["position"])
+    run = client.get(f"/v1/runs/{body['run_id']}").json()
+    assert run["status"] == "queued"
+    assert [e["type"] for e in run["events"]] == [
+        "CommandSubmitted",
+        "ThreadStarted",
+        "RunCreated",
+        "TaskQueued",
+    ]
+    positions = [e["position"] for e in run["events"]]
+    assert positions == sorted(positions)
+    assert all(e["actor"] == "anonymous" for e in run["events"])
+    assert run["events"][0]["time"].endswith("Z")
+    assert "." in run["events"][0]["time"]
+    assert run["tasks"][0]["status"] == "queued"
+
+
+def test_worker_endpoints_drive_a_run_to_success(client: TestClient) -> None:  # type: ignore[type-arg]
+    run_id = client.post("/v1/commands/submit", json={"kind": "noop"}).json()["run_id"]
+    claimed = client.post("/v1/queue/claim", json={"worker_id": "ext-1", "max_tasks": 5}).json()
+    (task,) = claimed["tasks"]
+    assert task["attempt"] == 1
+    renew = client.post(
+        "/v1/queue/renew", json={"task_id": task["task_id"], "attempt": 1, "lease_seconds": 60}
+    )
+    assert renew.status_code == 200
+    body = {"task_id": task["task_id"], "attempt": 1, "output": {"answer": 42}}
+    first = client.post("/v1/queue/complete", json=body)
+    second = client.post("/v1/queue/complete", json=body)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["duplicate"] is True
+    run = client.get(f"/v1/runs/{run_id}").json()
+    assert run["status"] == "succeeded"
+    assert run["output"] == {"answer": 42}
+    types = [e["type"] for e in run["events"]]
+    assert types.count("TaskSucceeded") == 1
+    assert types[-2:] == ["TaskSucceeded", "RunSucceeded"]
+    assert [e["actor"] for e in run["events"] if e["type"] == "TaskClaimed"] == ["worker:ext-1"]
+
+
+def test_stale_attempts_get_409_lease_lost_and_change_nothing(
+    client: TestClient,
+    database_url: str,  # type: ignore[type-arg]
+) -> None:
+    client.post("/v1/commands/submit", json={"kind": "noop"})
+    (task,) = client.post("/v1/queue/claim", json={"worker_id": "w"}).json()["tasks"]
+    before = ledger_size(database_url)
+    for path, extra in (
+        ("/v1/queue/complete", {}),
+        ("/v1/queue/renew", {}),
+        ("/v1/queue/fail", {"error": "x"}),
+    ):
+        r = client.post(path, json={"task_id": task["task_id"], "attempt": 2, **extra})
+        assert_problem(r, 409, "lease_lost")
+        assert "lease_lost" in r.text
+    assert ledger_size(database_url) == before
+
+
+def test_idempotency_over_http(client: TestClient, database_url: str) -> None:  # type: ignore[type-arg]
+    headers = {"Idempotency-Key": "order-7"}
+    first = client.post("/v1/commands/submit", json={"kind": "noop", "input": 1}, headers=headers)
+    again = client.post("/v1/commands/submit", json={"kind": "noop", "input": 1}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    before = ledger_size(database_url)
+    other = client.post("/v1/commands/submit", json={"kind": "noop", "input": 2}, headers=headers)
+    assert_problem(other, 409, "idempotency_conflict")
+    assert ledger_size(database_url) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 400, "malformed_json"),
+        (b"", 400, "missing_body"),
+        (b'{"input": {}}', 422, "invalid_request"),
+        (b'{"kind": ""}', 422, "invalid_request"),
+        (b'{"kind": "has space"}', 422, "invalid_request"),
+        (b'{"kind": "noop", "priority": "high"}', 422, "invalid_request"),
+        (b'{"kind": "noop", "max_attempts": 0}', 422, "invalid_request"),
+        (b'{"kind": "noop", "thread_id": "nope"}', 422, "invalid_request"),
+        (b'{"kind": "noop", "not_before": "2026-01-01T00:00:00"}', 422, "invalid_request"),
+        (b'{"kind": "noop", "surprise": 1}', 422, "invalid_request"),
+        (b"[1, 2]", 422, "invalid_request"),
+    ],
+)
+def test_bad_submits_get_a_problem_and_write_nothing(
+    client: TestClient,
+    database_url: str,
+    body: bytes,
+    status: int,
+    code: str,  # type: ignore[type-arg]
+) -> None:
+    r = client.post(
+        "/v1/commands/submit", content=body, headers={"content-type": "application/json"}
+    )
+    assert_problem(r, status, code)
+    assert ledger_size(database_url) == 0
+
+
+def test_unknown_ids_and_routes_are_404_problems(client: TestClient) -> None:  # type: ignore[type-arg]
+    assert_problem(client.get(f"/v1/runs/{uuid.uuid4()}"), 404, "not_found")
+    assert_problem(client.get("/v1/runs/not-a-uuid"), 404, "not_found")
+    assert_problem(client.post(f"/v1/runs/{uuid.uuid4()}/cancel"), 404, "not_found")
+    assert_problem(client.get("/v1/nothing-here"), 404, "not_found")
+    unknown_thread = client.post(
+        "/v1/commands/submit", json={"kind": "noop", "thread_id": str(uuid.uuid4())}
+    )
+    assert_problem(unknown_thread, 404, "not_found")
+    r = client.post("/v1/queue/complete", json={"task_id": str(uuid.uuid4()), "attempt": 1})
+    assert_problem(r, 404, "not_found")
+
+
+def test_cancel_over_http(client: TestClient) -> None:  # type: ignore[type-arg]
+    run_id = client.post("/v1/commands/submit", json={"kind": "noop"}).json()["run_id"]
+    r = client.post(f"/v1/runs/{run_id}/cancel", json={"reason": "changed my mind"})
+    assert r.status_code == 200
+    assert r.json()["status"] == "cancelled"
+    assert client.post(f"/v1/runs/{run_id}/cancel").status_code == 200
+    assert client.post("/v1/queue/claim", json={"worker_id": "w"}).json() == {"tasks": []}
+    run = client.get(f"/v1/runs/{run_id}").json()
+    assert run["status"] == "cancelled"
+    assert [e["type"] for e in run["events"]][-2:] == ["RunCancelled", "TaskCancelled"]
+
+
+def test_health_ready_metrics_and_openapi(client: TestClient) -> None:  # type: ignore[type-arg]
+    assert client.get("/healthz").json() == {"status": "ok", "checks": {}}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok"}
+    client.post("/v1/commands/submit", json={"kind": "noop"})
+    client.post("/v1/commands/submit", json={"kind": "noop", "queue": "slow"})
+    client.post("/v1/queue/claim", json={"worker_id": "w", "queues": ["slow"]})
+    text = client.get("/metrics").text
+    assert "synaps_commands_submitted_total 2.0" in text
+    assert 'synaps_tasks_claimed_total{queue="slow"} 1.0' in text
+    assert 'synaps_queue_ready_tasks{queue="default"} 1.0' in text
+    assert 'synaps_queue_in_flight_tasks{queue="slow"} 1.0' in text
+    assert "synaps_claim_latency_seconds_bucket" in text
+    spec = client.get("/schema/openapi.json").json()
+    assert "/v1/commands/submit" in spec["paths"]
+    assert "Idempotency-Key" in str(spec["paths"]["/v1/commands/submit"])
+    summary = client.get("/", headers={"accept": "application/json"}).json()
+    assert summary["service"] == "synaps"
