@@ -97,6 +97,7 @@ class WorkerPool:
         )
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
         self.counters = _Counters()
 
     # -- lifecycle ------------------------------------------------------------
@@ -142,8 +143,10 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(timeout=10)
         self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._loop is not None:
+        if self._loop is not None and self._loop_thread is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(timeout=10)
+            self._loop.close()
         self._stopped.set()
         log.info("worker pool stopped", worker_id=self.options.worker_id, released=len(leftovers))
 
@@ -226,10 +229,11 @@ class WorkerPool:
             with self._lock:
                 if self._loop is None:
                     loop = asyncio.new_event_loop()
-                    threading.Thread(
+                    thread = threading.Thread(
                         target=loop.run_forever, name="synaps-async", daemon=True
-                    ).start()
-                    self._loop = loop
+                    )
+                    thread.start()
+                    self._loop, self._loop_thread = loop, thread
 
         async def wrap() -> Any:
             return await awaitable

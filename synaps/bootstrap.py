@@ -26,6 +26,10 @@ from synaps.settings import Settings
 __all__ = ["Container", "build", "default_worker_id"]
 
 
+def _pick(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -60,7 +64,9 @@ class Container:
             claim_batch=s.claim_batch,
             idle_poll_max_seconds=s.idle_poll_max_seconds,
             reap_interval_seconds=s.reap_interval_seconds,
-            shutdown_grace_seconds=s.shutdown_grace_seconds,
+            shutdown_grace_seconds=_pick(
+                overrides.pop("shutdown_grace_seconds", None), s.shutdown_grace_seconds
+            ),
         )
         if overrides:
             raise TypeError(f"unknown worker options: {sorted(overrides)}")

@@ -126,6 +126,15 @@ def worker(
     lease_seconds: Annotated[
         float, typer.Option("--lease-seconds", envvar="SYNAPS_LEASE_SECONDS", min=1)
     ] = 30.0,
+    shutdown_grace: Annotated[
+        float,
+        typer.Option(
+            "--shutdown-grace",
+            envvar="SYNAPS_SHUTDOWN_GRACE_SECONDS",
+            min=0,
+            help="On SIGTERM, seconds to let running tasks finish before releasing them.",
+        ),
+    ] = 30.0,
 ) -> None:
     """Claim and run tasks until SIGTERM/SIGINT; then finish or release in-flight tasks."""
     from synaps.bootstrap import build
@@ -139,7 +148,11 @@ def worker(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     pool = container.worker_pool(
-        worker_id=worker_id, queues=names, concurrency=concurrency, lease_seconds=lease_seconds
+        worker_id=worker_id,
+        queues=names,
+        concurrency=concurrency,
+        lease_seconds=lease_seconds,
+        shutdown_grace_seconds=shutdown_grace,
     )
     pool.start()
     err.print(

@@ -40,4 +40,8 @@ def serve(
                 on_started()
 
         threading.Thread(target=wait_then_run, name="synaps-started", daemon=True).start()
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly
+        pass

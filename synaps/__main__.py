@@ -1,0 +1,3 @@
+from synaps.cli import main
+
+main()
