@@ -1,6 +1,6 @@
 """The queue read model: claimable tasks by queue, priority and time.
 
-An inline projection: rows are written in the same transaction as the task
+An inline projection: rows are written by the same statement as the task
 events that change them, so a claim always sees the ledger's truth. A row
 exists while its task is not terminal; its ``version`` is the task's
 aggregate version, checked by every writer.
@@ -16,10 +16,11 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from domain.errors import ConcurrencyConflict
 from domain.task import Task
 
-__all__ = ["QueueDepth", "QueueProjection", "QueueRow", "queue_row"]
+__all__ = ["InlineWrite", "QueueDepth", "QueueProjection", "QueueRow", "queue_row"]
+
+_encode = msgspec.json.Encoder().encode
 
 
 class QueueRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,12 +40,27 @@ class QueueRow(msgspec.Struct, frozen=True, kw_only=True):
     version: int
 
 
+class _Update(QueueRow, frozen=True, kw_only=True):
+    version_before: int
+
+
+class _Delete(msgspec.Struct, frozen=True):
+    task_id: UUID
+    version_before: int
+
+
 class QueueDepth(msgspec.Struct, frozen=True, kw_only=True):
     queue: str
     ready: int
     scheduled: int
     in_flight: int
     oldest_ready_age_seconds: float
+
+
+class InlineWrite(msgspec.Struct, frozen=True):
+    """Parameters for the inline projection's part of a write statement."""
+
+    params: dict[str, Any]
 
 
 def queue_row(task: Task) -> QueueRow | None:
@@ -70,44 +86,30 @@ def queue_row(task: Task) -> QueueRow | None:
     )
 
 
-_INSERT = """
-INSERT INTO synaps_queue (task_id, run_id, tenant, queue, kind, priority, status, claimable_at,
-    attempt, max_attempts, worker_id, lease_expires_at, queued_at, version)
-SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::int[],
-    %s::text[], %s::timestamptz[], %s::int[], %s::int[], %s::text[], %s::timestamptz[],
-    %s::timestamptz[], %s::bigint[])
-"""
-
-_UPDATE = """
-UPDATE synaps_queue q SET status = u.status, claimable_at = u.claimable_at,
-    attempt = u.attempt, worker_id = u.worker_id, lease_expires_at = u.lease_expires_at,
-    priority = u.priority, version = u.version
-FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::timestamptz[], %s::int[], %s::text[],
-    %s::timestamptz[], %s::int[], %s::bigint[])
-    AS u(task_id, version_before, status, claimable_at, attempt, worker_id, lease_expires_at,
-         priority, version)
-WHERE q.task_id = u.task_id AND q.version = u.version_before
-"""
-
-_DELETE = """
-DELETE FROM synaps_queue q USING unnest(%s::uuid[], %s::bigint[]) AS d(task_id, version_before)
-WHERE q.task_id = d.task_id AND q.version = d.version_before
-"""
-
 _LOCK_CLAIMABLE = """
-SELECT task_id, claimable_at FROM synaps_queue
-WHERE queue = ANY(%s) AND claimable_at <= %s
-ORDER BY priority DESC, claimable_at, task_id
-LIMIT %s
-FOR UPDATE SKIP LOCKED
+WITH locked AS (
+    SELECT task_id, claimable_at FROM synaps_queue
+    WHERE queue = ANY(%s) AND claimable_at <= %s
+    ORDER BY priority DESC, claimable_at, task_id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+SELECT e.originator_id, e.originator_version, e.topic, e.state, l.claimable_at
+FROM locked l JOIN synaps_events e ON e.originator_id = l.task_id
+ORDER BY e.originator_id, e.originator_version
 """
 
 _LOCK_EXPIRED = """
-SELECT task_id FROM synaps_queue
-WHERE status = 'running' AND claimable_at <= %s
-ORDER BY claimable_at
-LIMIT %s
-FOR UPDATE SKIP LOCKED
+WITH locked AS (
+    SELECT task_id, claimable_at FROM synaps_queue
+    WHERE status = 'running' AND claimable_at <= %s
+    ORDER BY claimable_at
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+SELECT e.originator_id, e.originator_version, e.topic, e.state, l.claimable_at
+FROM locked l JOIN synaps_events e ON e.originator_id = l.task_id
+ORDER BY e.originator_id, e.originator_version
 """
 
 _DEPTH = """
@@ -124,10 +126,37 @@ FROM synaps_queue GROUP BY queue ORDER BY queue
 class QueueProjection:
     """Keeps ``synaps_queue`` equal to the non-terminal tasks of the ledger."""
 
-    def apply(self, cur: psycopg.Cursor[Any], changed: Sequence[Any]) -> None:
+    # Common table expressions joined into the recorder's single write statement.
+    # Rows that no longer match the version a writer loaded are a conflict.
+    CTES = """
+q_new AS (
+    INSERT INTO synaps_queue
+    SELECT * FROM json_populate_recordset(NULL::synaps_queue, %(q_new)s::json)
+),
+q_upd AS (
+    UPDATE synaps_queue q SET status = u.status, claimable_at = u.claimable_at,
+        attempt = u.attempt, worker_id = u.worker_id, lease_expires_at = u.lease_expires_at,
+        priority = u.priority, version = u.version
+    FROM json_to_recordset(%(q_upd)s::json) AS u(task_id uuid, version_before bigint,
+        status text, claimable_at timestamptz, attempt int, worker_id text,
+        lease_expires_at timestamptz, priority int, version bigint)
+    WHERE q.task_id = u.task_id AND q.version = u.version_before
+    RETURNING 1
+),
+q_del AS (
+    DELETE FROM synaps_queue q
+    USING json_to_recordset(%(q_del)s::json) AS d(task_id uuid, version_before bigint)
+    WHERE q.task_id = d.task_id AND q.version = d.version_before
+    RETURNING 1
+)"""
+    CHECK = (
+        "(SELECT count(*) FROM q_upd) = %(q_upd_n)s AND (SELECT count(*) FROM q_del) = %(q_del_n)s"
+    )
+
+    def write(self, changed: Sequence[Any]) -> InlineWrite:
         inserts: list[QueueRow] = []
-        updates: list[tuple[int, QueueRow]] = []
-        deletes: list[tuple[UUID, int]] = []
+        updates: list[_Update] = []
+        deletes: list[_Delete] = []
         for item in changed:
             task = item.aggregate
             if not isinstance(task, Task):
@@ -137,51 +166,32 @@ class QueueProjection:
                 if row is not None:
                     inserts.append(row)
             elif row is not None:
-                updates.append((item.version_before, row))
+                fields = {f: getattr(row, f) for f in QueueRow.__struct_fields__}
+                updates.append(_Update(**fields, version_before=item.version_before))
             else:
-                deletes.append((task.id, item.version_before))
-        if inserts:
-            cur.execute(_INSERT, _columns(inserts), prepare=True)
-        if updates:
-            updates.sort(key=lambda u: u[1].task_id)
-            rows = [r for _, r in updates]
-            cur.execute(
-                _UPDATE,
-                (
-                    [r.task_id for r in rows],
-                    [v for v, _ in updates],
-                    [r.status for r in rows],
-                    [r.claimable_at for r in rows],
-                    [r.attempt for r in rows],
-                    [r.worker_id for r in rows],
-                    [r.lease_expires_at for r in rows],
-                    [r.priority for r in rows],
-                    [r.version for r in rows],
-                ),
-                prepare=True,
-            )
-            if cur.rowcount != len(updates):
-                raise ConcurrencyConflict("a task changed since it was loaded")
-        if deletes:
-            deletes.sort()
-            cur.execute(_DELETE, ([d[0] for d in deletes], [d[1] for d in deletes]), prepare=True)
-            if cur.rowcount != len(deletes):
-                raise ConcurrencyConflict("a task changed since it was loaded")
+                deletes.append(_Delete(task.id, item.version_before))
+        return InlineWrite(
+            {
+                "q_new": _encode(inserts).decode(),
+                "q_upd": _encode(updates).decode(),
+                "q_del": _encode(deletes).decode(),
+                "q_upd_n": len(updates),
+                "q_del_n": len(deletes),
+            }
+        )
 
     # -- reads used by the queue service -------------------------------------
 
     @staticmethod
     def lock_claimable(
         cur: psycopg.Cursor[Any], queues: Sequence[str], limit: int, now: datetime
-    ) -> list[tuple[UUID, datetime]]:
-        """Lock up to ``limit`` claimable tasks, best first; skip ones others hold."""
-        rows = cur.execute(_LOCK_CLAIMABLE, (list(queues), now, limit), prepare=True).fetchall()
-        return [(r[0], r[1]) for r in rows]
+    ) -> list[tuple[Any, ...]]:
+        """Lock up to ``limit`` claimable tasks (skipping ones others hold); their events."""
+        return cur.execute(_LOCK_CLAIMABLE, (list(queues), now, limit), prepare=True).fetchall()
 
     @staticmethod
-    def lock_expired(cur: psycopg.Cursor[Any], limit: int, now: datetime) -> list[UUID]:
-        rows = cur.execute(_LOCK_EXPIRED, (now, limit), prepare=True).fetchall()
-        return [r[0] for r in rows]
+    def lock_expired(cur: psycopg.Cursor[Any], limit: int, now: datetime) -> list[tuple[Any, ...]]:
+        return cur.execute(_LOCK_EXPIRED, (now, limit), prepare=True).fetchall()
 
     @staticmethod
     def depth(cur: psycopg.Cursor[Any], now: datetime) -> list[QueueDepth]:
@@ -204,7 +214,3 @@ class QueueProjection:
             f"SELECT {', '.join(fields)} FROM synaps_queue ORDER BY task_id"
         ).fetchall()
         return [QueueRow(**dict(zip(fields, r, strict=True))) for r in result]
-
-
-def _columns(rows: list[QueueRow]) -> tuple[list[Any], ...]:
-    return tuple([getattr(r, f) for r in rows] for f in QueueRow.__struct_fields__)

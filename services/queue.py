@@ -166,8 +166,9 @@ class QueueService:
         caller: Caller,
     ) -> list[int]:
         now = self._clock()
-        tasks = self._ledger.get_many([requests[i].task_id for i in pending])
-        runs = self._ledger.get_many(list({t.run_id for t in tasks.values()}))
+        loaded = self._ledger.get_with_runs([requests[i].task_id for i in pending])
+        tasks = {k: v for k, v in loaded.items() if isinstance(v, Task)}
+        runs = {k: v for k, v in loaded.items() if isinstance(v, Run)}
         by_run: dict[UUID, list[int]] = defaultdict(list)
         for index in pending:
             request = requests[index]
@@ -185,7 +186,9 @@ class QueueService:
             if not changed:
                 outcomes[index] = _Outcome(completion=_completion(task, None, duplicate=True))
                 continue
-            run: Run = runs[task.run_id]
+            run = runs.get(task.run_id)
+            if run is None:  # only the runs of unfinished tasks come with them
+                run = runs[task.run_id] = self._ledger.get(task.run_id, Run)
             run.settle(task.id, "succeeded", error=None, ctx=_ctx(caller, task), now=now)
             by_run[run.id].append(index)
         groups = list(by_run.items())

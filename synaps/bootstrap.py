@@ -93,7 +93,6 @@ def build(
         kwargs={"autocommit": True},
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        check=ConnectionPool.check_connection,
         name="synaps",
         open=False,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -40,8 +41,6 @@ def serve(
                 on_started()
 
         threading.Thread(target=wait_then_run, name="synaps-started", daemon=True).start()
-    try:
+    # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly
+    with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    except KeyboardInterrupt:
-        # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly
-        pass

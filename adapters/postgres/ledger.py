@@ -160,7 +160,8 @@ class Ledger(Application[UUID]):
     def _write_batch(self, writes: Sequence[_Write]) -> list[list[int]]:
         stored = [s for w in writes for s in w.stored]
         changed = [c for w in writes for c in w.changed]
-        with self._ledger_recorder.transaction() as cur:
+        # One statement on an autocommit connection: its own transaction.
+        with self._ledger_recorder.pool.connection() as conn, conn.cursor() as cur:
             ids = self._ledger_recorder.write(cur, stored, changed)
         result: list[list[int]] = []
         offset = 0
@@ -179,23 +180,25 @@ class Ledger(Application[UUID]):
         Returns the tasks ``decide`` kept, with when each became claimable.
         """
         with self._ledger_recorder.transaction() as cur:
-            locked = QueueProjection.lock_claimable(cur, queues, limit, now)
-            if not locked:
-                return []
-            since = dict(locked)
-            return [(t, since[t.id]) for t in self._decide_locked(cur, list(since), decide)]
+            rows = QueueProjection.lock_claimable(cur, queues, limit, now)
+            return self._decide_locked(cur, rows, decide)
 
     def expire_leases(self, limit: int, now: datetime, decide: Decide) -> list[Any]:
         with self._ledger_recorder.transaction() as cur:
-            locked = QueueProjection.lock_expired(cur, limit, now)
-            if not locked:
-                return []
-            return self._decide_locked(cur, locked, decide)
+            rows = QueueProjection.lock_expired(cur, limit, now)
+            return [task for task, _ in self._decide_locked(cur, rows, decide)]
 
-    def _decide_locked(self, cur: Any, ids: list[UUID], decide: Decide) -> list[Any]:
+    def _decide_locked(
+        self, cur: Any, rows: Sequence[tuple[Any, ...]], decide: Decide
+    ) -> list[tuple[Any, datetime]]:
+        """``rows``: the events of locked tasks, each with the task's claimable time."""
+        if not rows:
+            return []
+        since = {r[0]: r[4] for r in rows}
+        loaded = self._project([StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows])
+        # the queue's order: priority, then how long each has been claimable
+        tasks = sorted(loaded.values(), key=lambda t: (-t.priority, since[t.id], t.id))
         recorder = self._ledger_recorder
-        loaded = self._project(recorder.select_events_of(ids, cur))
-        tasks = [loaded[i] for i in ids if i in loaded]
 
         def load(more: Sequence[UUID]) -> dict[UUID, Any]:
             return self._project(recorder.select_events_of(more, cur))
@@ -203,7 +206,13 @@ class Ledger(Application[UUID]):
         changed = list(decide(tasks, load))
         write = self._prepare(changed)
         recorder.write(cur, write.stored, write.changed)
-        return [a for a in changed if a.id in loaded]
+        return [(a, since[a.id]) for a in changed if a.id in loaded]
+
+    def get_with_runs(self, task_ids: Sequence[UUID]) -> dict[UUID, Any]:
+        """Tasks, and the runs of those still queued or running, with one query."""
+        if not task_ids:
+            return {}
+        return self._project(self._ledger_recorder.select_tasks_with_runs(task_ids))
 
     def transaction_position(self, aggregate_id: UUID, version: int) -> int:
         return self._ledger_recorder.transaction_position(aggregate_id, version)

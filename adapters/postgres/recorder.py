@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
+import msgspec
 import psycopg
 import psycopg.errors
 from eventsourcing.persistence import (
@@ -46,27 +47,35 @@ __all__ = ["MAX_EVENTS_PER_TRANSACTION", "Changed", "InlineProjection", "LedgerR
 
 MAX_EVENTS_PER_TRANSACTION = (1 << 20) - 1
 
-# One transaction's events: a single INSERT, ids from the transaction's xid.
-_INSERT_EVENTS = """
-WITH base AS (SELECT pg_current_xact_id()::text::bigint << 20 AS id),
+_HORIZON = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)"
+
+# One transaction's events and inline read-model rows, in ONE statement: the
+# inline projections' CTEs, then a single INSERT whose ids come from the
+# transaction's xid, then the checks. Any failed check raises SY409 and the
+# whole statement (in autocommit: the whole transaction) has no effect.
+_WRITE = """
+WITH {inline_ctes}
+base AS (SELECT pg_current_xact_id()::text::bigint << 20 AS id),
 ins AS (
     INSERT INTO synaps_events
         (originator_id, originator_version, topic, state, notification_id)
-    SELECT e.originator_id, e.originator_version, e.topic, e.state, base.id + e.ord
-    FROM base, unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])
-        WITH ORDINALITY AS e(originator_id, originator_version, topic, state, ord)
+    SELECT e.originator_id, e.originator_version, e.topic,
+           convert_to(e.state::text, 'UTF8'), base.id + e.ord
+    FROM base, json_to_recordset(%(events)s::json) AS e(
+        ord bigint, originator_id uuid, originator_version bigint, topic text, state json)
     RETURNING notification_id, originator_id, originator_version
 )
-SELECT ins.notification_id,
-       (SELECT p.notification_id FROM synaps_events p
-         WHERE ins.originator_version > 1
-           AND p.originator_id = ins.originator_id
-           AND p.originator_version = ins.originator_version - 1) AS previous_id
+SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
+       synaps_conflict_unless(bool_and(NOT EXISTS (
+           SELECT 1 FROM synaps_events p
+           WHERE ins.originator_version > 1
+             AND p.originator_id = ins.originator_id
+             AND p.originator_version = ins.originator_version - 1
+             AND p.notification_id > ins.notification_id)),
+           'an aggregate''s previous event has a later position'),
+       synaps_conflict_unless({inline_checks}, 'a read-model row changed since it was loaded')
 FROM ins
-ORDER BY ins.notification_id
 """
-
-_HORIZON = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)"
 
 _CONFLICTS = (
     psycopg.errors.UniqueViolation,
@@ -74,6 +83,18 @@ _CONFLICTS = (
     psycopg.errors.SerializationFailure,
     psycopg.errors.LockNotAvailable,
 )
+_CONFLICT_SQLSTATE = "SY409"
+
+
+class _EventRow(msgspec.Struct, array_like=False):
+    ord: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: msgspec.Raw
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 class Changed(Protocol):
@@ -86,11 +107,23 @@ class Changed(Protocol):
     def version_before(self) -> int: ...
 
 
-class InlineProjection(Protocol):
-    """A read model kept in the same transaction as the events that change it."""
+class InlineWriteLike(Protocol):
+    @property
+    def params(self) -> dict[str, Any]: ...
 
-    def apply(self, cur: psycopg.Cursor[Any], changed: Sequence[Changed]) -> None:
-        """Write the rows for ``changed``; raise ConcurrencyConflict on a stale row."""
+
+class InlineProjection(Protocol):
+    """A read model kept in the same transaction (the same statement) as its events.
+
+    ``CTES`` are data-modifying common table expressions with named parameters,
+    ``CHECK`` a boolean SQL expression over them (false: a concurrent change).
+    """
+
+    CTES: str
+    CHECK: str
+
+    def write(self, changed: Sequence[Changed]) -> InlineWriteLike:
+        """The parameters of CTES for these changed aggregates."""
 
 
 class LedgerRecorder(ApplicationRecorder):
@@ -99,6 +132,10 @@ class LedgerRecorder(ApplicationRecorder):
     ) -> None:
         self.pool = pool
         self.inline = tuple(inline)
+        self._write_sql = _WRITE.format(
+            inline_ctes="".join(f"{p.CTES.strip()},\n" for p in self.inline),
+            inline_checks=" AND ".join(f"({p.CHECK})" for p in self.inline) or "true",
+        ).encode()
 
     # -- writing ------------------------------------------------------------
 
@@ -106,7 +143,7 @@ class LedgerRecorder(ApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         changed: Sequence[Changed] = kwargs.get("changed", ())
-        with self.transaction() as cur:
+        with self.pool.connection() as conn, conn.cursor() as cur:
             return self.write(cur, stored_events, changed)
 
     def write(
@@ -115,31 +152,41 @@ class LedgerRecorder(ApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         changed: Sequence[Changed],
     ) -> list[int]:
-        """Write inline read models then events, inside the caller's transaction."""
+        """Write events and inline read models with one statement, on ``cur``.
+
+        On an autocommit connection the statement is its own transaction; inside
+        the caller's transaction it is the transaction's only event INSERT.
+        """
+        if not stored_events:
+            return []
         if len(stored_events) > MAX_EVENTS_PER_TRANSACTION:
             raise ValueError("too many events for one transaction")
+        params: dict[str, Any] = {
+            "events": _encode(
+                [
+                    _EventRow(
+                        ord=i,
+                        originator_id=e.originator_id,  # type: ignore[arg-type]
+                        originator_version=e.originator_version,
+                        topic=e.topic,
+                        state=msgspec.Raw(e.state),
+                    )
+                    for i, e in enumerate(stored_events, start=1)
+                ]
+            ).decode()
+        }
+        for projection in self.inline:
+            params.update(projection.write(changed).params)
         try:
-            for projection in self.inline:
-                projection.apply(cur, changed)
-            if not stored_events:
-                return []
-            cur.execute(
-                _INSERT_EVENTS,
-                (
-                    [e.originator_id for e in stored_events],
-                    [e.originator_version for e in stored_events],
-                    [e.topic for e in stored_events],
-                    [e.state for e in stored_events],
-                ),
-                prepare=True,
-            )
-            rows = cur.fetchall()
+            row = cur.execute(self._write_sql, params, prepare=True).fetchone()
         except _CONFLICTS as exc:
             raise ConcurrencyConflict(str(exc).splitlines()[0]) from exc
-        ids = [row[0] for row in rows]
-        if any(prev is not None and prev > nid for nid, prev in rows):
-            raise ConcurrencyConflict("an aggregate's previous event has a later position")
-        return ids
+        except psycopg.DatabaseError as exc:
+            if exc.sqlstate == _CONFLICT_SQLSTATE:
+                raise ConcurrencyConflict(str(exc).splitlines()[0]) from exc
+            raise
+        assert row is not None
+        return list(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
@@ -187,6 +234,19 @@ class LedgerRecorder(ApplicationRecorder):
         else:
             with self.pool.connection() as conn:
                 rows = conn.execute(sql, (list(originator_ids),), prepare=True).fetchall()
+        return [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+
+    def select_tasks_with_runs(self, task_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Events of tasks and of the runs of those still in the queue."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT originator_id, originator_version, topic, state FROM synaps_events"
+                " WHERE originator_id = ANY(%(ids)s) OR originator_id IN"
+                "  (SELECT run_id FROM synaps_queue WHERE task_id = ANY(%(ids)s))"
+                " ORDER BY originator_id, originator_version",
+                {"ids": list(task_ids)},
+                prepare=True,
+            ).fetchall()
         return [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
     def select_history(self, originator_ids: Sequence[UUID]) -> list[Notification]:

@@ -14,16 +14,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def synaps(*args: str, env: dict[str, str] | None = None, log: Path | None = None
-           ) -> subprocess.Popen[bytes]:
+def synaps(
+    *args: str, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     if log is None:
         return _spawn(args, env, subprocess.DEVNULL)
     with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
         return _spawn(args, env, out)
 
 
-def _spawn(args: tuple[str, ...], env: dict[str, str] | None, out: object
-           ) -> subprocess.Popen[bytes]:
+def _spawn(
+    args: tuple[str, ...], env: dict[str, str] | None, out: object
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "synaps", *args],
         cwd=REPO,

@@ -21,7 +21,11 @@ pytestmark = pytest.mark.e2e
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "synaps", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -51,28 +55,40 @@ def test_dev_stack_serves_http_and_cli_then_stops_cleanly(tmp_path: Path) -> Non
         assert httpx.get(f"{url}/readyz").json()["checks"] == {"database": "ok", "workers": "ok"}
 
         # through HTTP
-        submitted = httpx.post(f"{url}/v1/commands/submit",
-                               json={"kind": "noop", "input": {"via": "http"}},
-                               headers={"Idempotency-Key": "e2e-1"})
+        submitted = httpx.post(
+            f"{url}/v1/commands/submit",
+            json={"kind": "noop", "input": {"via": "http"}},
+            headers={"Idempotency-Key": "e2e-1"},
+        )
         assert submitted.status_code == 201
         run_id = submitted.json()["run_id"]
-        eventually(lambda: httpx.get(f"{url}/v1/runs/{run_id}").json()["status"] == "succeeded",
-                   what="the HTTP run")
-        replay = httpx.post(f"{url}/v1/commands/submit",
-                            json={"kind": "noop", "input": {"via": "http"}},
-                            headers={"Idempotency-Key": "e2e-1"})
+        eventually(
+            lambda: httpx.get(f"{url}/v1/runs/{run_id}").json()["status"] == "succeeded",
+            what="the HTTP run",
+        )
+        replay = httpx.post(
+            f"{url}/v1/commands/submit",
+            json={"kind": "noop", "input": {"via": "http"}},
+            headers={"Idempotency-Key": "e2e-1"},
+        )
         assert replay.status_code == 200 and replay.json()["run_id"] == run_id
 
         # through the CLI
-        done = cli("submit", "sleep", "--input", '{"seconds": 0.2}', "--wait", "--json",
-                   "--url", url)
+        done = cli(
+            "submit", "sleep", "--input", '{"seconds": 0.2}', "--wait", "--json", "--url", url
+        )
         assert done.returncode == 0, done.stderr
         result = json.loads(done.stdout)
         assert result["run"]["status"] == "succeeded"
         assert result["run"]["output"] == {"slept": 0.2}
         assert [e["type"] for e in result["run"]["events"]] == [
-            "CommandSubmitted", "ThreadStarted", "RunCreated", "TaskQueued",
-            "TaskClaimed", "TaskSucceeded", "RunSucceeded",
+            "CommandSubmitted",
+            "ThreadStarted",
+            "RunCreated",
+            "TaskQueued",
+            "TaskClaimed",
+            "TaskSucceeded",
+            "RunSucceeded",
         ]
         shown = cli("runs", "get", run_id, "--url", url)
         assert shown.returncode == 0 and "succeeded" in shown.stdout

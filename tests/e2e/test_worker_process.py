@@ -18,8 +18,7 @@ USER = Caller(actor="user", request_id="r")
 
 
 def worker_args(worker_id: str, lease: float = 2.0) -> list[str]:
-    return ["worker", "--worker-id", worker_id, "--concurrency", "1",
-            "--lease-seconds", str(lease)]
+    return ["worker", "--worker-id", worker_id, "--concurrency", "1", "--lease-seconds", str(lease)]
 
 
 def test_a_killed_worker_loses_its_lease_and_another_completes_the_task_once(
@@ -50,7 +49,9 @@ def test_a_killed_worker_loses_its_lease_and_another_completes_the_task_once(
     run = container.runs.get_run(run_id, USER)
     types = [e.type for e in run.events]
     assert types.count("TaskSucceeded") == 1
-    claims = [(e.data["worker_id"], e.data["attempt"]) for e in run.events if e.type == "TaskClaimed"]
+    claims = [
+        (e.data["worker_id"], e.data["attempt"]) for e in run.events if e.type == "TaskClaimed"
+    ]
     assert claims == [("doomed", 1), ("rescuer", 2)]
     expired = [e for e in run.events if e.type in ("LeaseExpired",)]
     assert [e.data["attempt"] for e in expired] == [1]
@@ -66,8 +67,9 @@ def test_sigterm_lets_the_running_task_finish_before_exiting(
         SubmitCommand(kind="sleep", input={"seconds": 1.0}), USER
     ).submitted.run_id
     with running(synaps(*worker_args("polite", lease=10), env=env, log=tmp_path / "w.log")) as w:
-        eventually(lambda: container.runs.get_run(run_id, USER).status == "running",
-                   what="the claim")
+        eventually(
+            lambda: container.runs.get_run(run_id, USER).status == "running", what="the claim"
+        )
         w.send_signal(signal.SIGTERM)
         assert w.wait(30) == 0
     run = container.runs.get_run(run_id, USER)
@@ -84,8 +86,9 @@ def test_sigterm_releases_a_task_that_outlives_the_grace(
     ).submitted.run_id
     args = [*worker_args("hasty", lease=10), "--shutdown-grace", "0.5"]
     with running(synaps(*args, env=env, log=tmp_path / "w.log")) as w:
-        eventually(lambda: container.runs.get_run(run_id, USER).status == "running",
-                   what="the claim")
+        eventually(
+            lambda: container.runs.get_run(run_id, USER).status == "running", what="the claim"
+        )
         w.send_signal(signal.SIGTERM)
         assert w.wait(30) == 0
     run = container.runs.get_run(run_id, USER)

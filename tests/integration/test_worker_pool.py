@@ -19,7 +19,9 @@ pytestmark = pytest.mark.integration
 USER = Caller(actor="user", request_id="r")
 
 
-def wait_for(container: Container, run_id: uuid.UUID, status: set[str], timeout: float = 20) -> RunView:
+def wait_for(
+    container: Container, run_id: uuid.UUID, status: set[str], timeout: float = 20
+) -> RunView:
     deadline = time.monotonic() + timeout
     while True:
         run = container.runs.get_run(run_id, USER)

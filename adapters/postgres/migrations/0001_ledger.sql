@@ -46,3 +46,15 @@ CREATE TABLE IF NOT EXISTS synaps_queue (
 CREATE INDEX IF NOT EXISTS synaps_queue_claim
     ON synaps_queue (queue, priority DESC, claimable_at);
 CREATE INDEX IF NOT EXISTS synaps_queue_run ON synaps_queue (run_id);
+
+-- Raises a conflict (SQLSTATE SY409) unless `ok`: lets one statement check its
+-- own preconditions, so a whole write (read models + events) is one round trip.
+CREATE OR REPLACE FUNCTION synaps_conflict_unless(ok boolean, what text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF ok IS NOT TRUE THEN
+        RAISE EXCEPTION USING ERRCODE = 'SY409', MESSAGE = 'synaps conflict: ' || what;
+    END IF;
+    RETURN true;
+END
+$$;
