@@ -242,3 +242,47 @@ def test_chart_app_version_is_the_project_version():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert chart["apiVersion"] == "v2"
     assert chart["appVersion"] == project["version"]
+
+
+def test_existing_secrets_replace_the_generated_ones():
+    rendering = render(
+        {
+            "bootstrapAdminKey": {"existingSecret": "synaps-admin", "key": "key"},
+            "postgresql": {"auth": {"existingSecret": "pg-auth", "passwordKey": "pw"}},
+            "nats": {"enabled": False},
+            "externalNats": {"existingSecret": "nats-creds", "key": "url"},
+        }
+    )
+    # Nothing left for the chart to generate or hold.
+    assert not rendering.has("Secret", "synaps")
+    assert not rendering.has("Secret", "synaps-postgresql")
+    assert not rendering.has("StatefulSet", "synaps-nats")
+    api = env_of(container(rendering, "Deployment", "synaps-api"))
+    assert api["SYNAPS_BOOTSTRAP_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "synaps-admin",
+        "key": "key",
+    }
+    assert api["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "pg-auth", "key": "pw"}
+    assert api["SYNAPS_NATS_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "nats-creds",
+        "key": "url",
+    }
+    assert "SYNAPS_NATS_URL" not in rendering.get("ConfigMap", "synaps")["data"]
+    postgres = env_of(container(rendering, "StatefulSet", "synaps-postgresql"))
+    assert postgres["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "pg-auth",
+        "key": "pw",
+    }
+
+
+def test_without_nats_synaps_gets_no_nats_url():
+    rendering = render({"nats": {"enabled": False}})
+    assert "SYNAPS_NATS_URL" not in rendering.get("ConfigMap", "synaps")["data"]
+    assert "SYNAPS_NATS_URL" not in env_of(container(rendering, "Deployment", "synaps-worker"))
+    assert not rendering.has("NetworkPolicy", "synaps-nats")
+
+
+def test_projector_can_be_left_out():
+    rendering = render({"projector": {"enabled": False}})
+    assert not rendering.has("Deployment", "synaps-projector")
+    assert not rendering.has("ServiceAccount", "synaps-projector")
