@@ -170,7 +170,9 @@ def _containers(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def audit_pods(rendering: Rendering) -> list[str]:
-    """Non-root, read-only root filesystem, no capabilities, resources, a writable /tmp."""
+    """The restricted Pod Security Standard (non-root, no privilege escalation, no
+    capabilities, a seccomp profile), plus a read-only root filesystem, requests and
+    limits, and a writable /tmp for the synaps processes."""
     problems = []
     for label, spec in pod_specs(rendering):
         pod_sc = spec.get("securityContext", {})
@@ -178,6 +180,7 @@ def audit_pods(rendering: Rendering) -> list[str]:
             problems.append(f"{label}: pod securityContext.runAsNonRoot is not true")
         if pod_sc.get("runAsUser") == 0:
             problems.append(f"{label}: pod runs as uid 0")
+        pod_seccomp = pod_sc.get("seccompProfile", {}).get("type")
         mounted_volumes = {v["name"]: v for v in spec.get("volumes", [])}
         for c in _containers(spec):
             where = f"{label} container {c['name']}"
@@ -190,6 +193,9 @@ def audit_pods(rendering: Rendering) -> list[str]:
                 problems.append(f"{where}: privileged")
             if sc.get("runAsUser") == 0 or sc.get("runAsNonRoot") is False:
                 problems.append(f"{where}: may run as root")
+            seccomp = sc.get("seccompProfile", {}).get("type", pod_seccomp)
+            if seccomp not in {"RuntimeDefault", "Localhost"}:
+                problems.append(f"{where}: no RuntimeDefault seccomp profile")
             caps = sc.get("capabilities", {})
             if "ALL" not in caps.get("drop", []):
                 problems.append(f"{where}: capabilities do not drop ALL")

@@ -222,6 +222,7 @@ def test_values_cannot_switch_off_the_lockdown():
         ("allowPrivilegeEscalation", True, "allowPrivilegeEscalation is not false"),
         ("capabilities", {"drop": ["NET_RAW"]}, "capabilities do not drop ALL"),
         ("runAsUser", 0, "may run as root"),
+        ("seccompProfile", {"type": "Unconfined"}, "no RuntimeDefault seccomp profile"),
     ],
 )
 def test_audit_catches_a_weakened_container(
@@ -295,3 +296,14 @@ def test_datastores_accept_only_this_releases_processes(default_render: Renderin
     closed = default_render.get("NetworkPolicy", "synaps-no-ingress")["spec"]
     assert closed["policyTypes"] == ["Ingress"]
     assert "ingress" not in closed
+
+
+def test_pods_get_a_seccomp_profile_even_when_the_values_drop_it():
+    rendering = render({"podSecurityContext": {"seccompProfile": None}})
+    spec = spec_of(rendering, "Deployment", "synaps-worker")
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    localhost = {"type": "Localhost", "localhostProfile": "synaps.json"}
+    rendering = render({"podSecurityContext": {"seccompProfile": localhost}})
+    assert spec_of(rendering, "Deployment", "synaps-worker")["securityContext"][
+        "seccompProfile"
+    ] == (localhost)

@@ -70,9 +70,9 @@ app.kubernetes.io/part-of: synaps
 {{- end -}}
 {{- end -}}
 
-{{/* Pod security context: the values' ids and profile, never root. */}}
+{{/* Pod security context: the values' ids and profile (RuntimeDefault if none), never root. */}}
 {{- define "synaps.podSecurityContext" -}}
-{{- toYaml (merge (dict "runAsNonRoot" true) (deepCopy .)) -}}
+{{- toYaml (merge (dict "runAsNonRoot" true) (deepCopy .) (dict "seccompProfile" (dict "type" "RuntimeDefault"))) -}}
 {{- end -}}
 
 {{/* Container security context shared by every container of the chart. */}}
