@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint fmt install bench clean lock
+.PHONY: dev test lint fmt install bench clean lock helm-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+helm-check: install  ## render the chart offline (default + production values), validate, audit
+	$(BIN)/python -m tests.helm.rendering
+	$(BIN)/pytest -q tests/helm
 
 bench: install  ## reproducible benchmarks (starts its own PostgreSQL)
 	$(BIN)/python -m bench.queue_bench
