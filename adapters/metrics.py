@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -64,6 +65,7 @@ class Metrics(Observer):
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=r,
         )
+        self._per_queue: dict[str, tuple[Any, Any]] = {}
         if read_depth is not None:
             r.register(_QueueDepthCollector(read_depth))
 
@@ -71,8 +73,14 @@ class Metrics(Observer):
         self.submitted_total.inc(count)
 
     def claimed(self, queue: str, waited_seconds: float) -> None:
-        self.claimed_total.labels(queue).inc()
-        self.claim_latency.labels(queue).observe(waited_seconds)
+        children = self._per_queue.get(queue)
+        if children is None:  # labels() is a locked lookup: do it once per queue
+            children = self._per_queue[queue] = (
+                self.claimed_total.labels(queue),
+                self.claim_latency.labels(queue),
+            )
+        children[0].inc()
+        children[1].observe(waited_seconds)
 
     def completed(self, count: int) -> None:
         self.completed_total.inc(count)

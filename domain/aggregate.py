@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID
@@ -24,9 +25,14 @@ class Aggregate(BaseAggregate[UUID]):
     if TYPE_CHECKING:  # not at run time: eventsourcing treats annotations as fields
         TOPIC: ClassVar[str]
 
+        INIT_FIELDS: ClassVar[tuple[str, ...]]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.TOPIC = f"synaps.{cls.__name__}"
+        # What the creation event hands to __init__, worked out once per class
+        # rather than by signature inspection on every replay.
+        cls.INIT_FIELDS = tuple(inspect.signature(cls.__init__).parameters)[1:]
         register_topic(cls.TOPIC, cls)
 
     @classmethod
@@ -39,9 +45,11 @@ class Aggregate(BaseAggregate[UUID]):
         now: datetime,
         **fields: Any,
     ) -> Self:
-        return cls._create(
-            created,
-            id=id,
+        """Create the aggregate with its first event (as eventsourcing's ``_create``)."""
+        event = created(
+            originator_id=id,
+            originator_version=cls.INITIAL_VERSION,
+            originator_topic=cls.TOPIC,
             timestamp=now,
             actor=ctx.actor,
             tenant=ctx.tenant,
@@ -49,12 +57,17 @@ class Aggregate(BaseAggregate[UUID]):
             causation_id=ctx.causation_id,
             **fields,
         )
+        aggregate: Self = event.mutate(None)
+        aggregate.pending_events.append(event)
+        return aggregate
 
     def record(
         self, event: type[AggregateEvent], *, ctx: EventContext, now: datetime, **fields: Any
     ) -> None:
-        self.trigger_event(
-            event,
+        """Decide: the next event, applied and kept pending (as ``trigger_event``)."""
+        new_event = event(
+            originator_id=self.id,
+            originator_version=self.version + 1,
             timestamp=now,
             actor=ctx.actor,
             tenant=ctx.tenant,
@@ -62,6 +75,8 @@ class Aggregate(BaseAggregate[UUID]):
             causation_id=ctx.causation_id,
             **fields,
         )
+        new_event.mutate(self)
+        self.pending_events.append(new_event)
 
     def when(self, event: AggregateEvent) -> None:
         """Apply one event to the state. The creation event goes to ``__init__``."""

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
-from eventsourcing.utils import register_topic
+from eventsourcing.utils import register_topic, resolve_topic
 
 __all__ = ["AggregateCreated", "AggregateEvent", "EventContext"]
 
@@ -87,3 +87,14 @@ class AggregateCreated(AggregateEvent, CanInitAggregate[UUID], frozen=True, kw_o
     """The first event of an aggregate; names the aggregate class by a stable topic."""
 
     originator_topic: str
+
+    def mutate(self, aggregate: Any) -> Any:
+        """Construct the aggregate: eventsourcing's ``CanInitAggregate.mutate``, with
+        the ``__init__`` arguments known per class instead of inspected per event."""
+        assert aggregate is None
+        cls = resolve_topic(self.originator_topic)
+        created = cls.__new__(cls)
+        created.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+        created.__init__(**{name: getattr(self, name) for name in cls.INIT_FIELDS})
+        self.apply(created)
+        return created

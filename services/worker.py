@@ -31,6 +31,8 @@ from services.wakeups import Wakeups
 
 __all__ = ["WorkerOptions", "WorkerPool"]
 
+_COALESCE_SECONDS = 0.002
+
 log = structlog.get_logger(__name__)
 
 
@@ -44,6 +46,7 @@ class WorkerOptions:
     idle_poll_max_seconds: float = 1.0
     reap_interval_seconds: float = 1.0
     shutdown_grace_seconds: float = 30.0
+    complete_batch: int = 1000  # outcomes recorded per transaction (1: one by one)
 
 
 @dataclass(slots=True)
@@ -98,6 +101,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
+        self._batch_target = max(1, min(options.claim_batch, options.concurrency) // 2)
         self.counters = _Counters()
 
     # -- lifecycle ------------------------------------------------------------
@@ -157,11 +161,23 @@ class WorkerPool:
         idle = 0.0
         while not self._stopping.is_set():
             with self._lock:
+                # Outcomes still being committed do not hold a slot, so the next
+                # claim overlaps their commit; but no more than one pool's worth.
                 while not self._stopping.is_set() and (
                     len(self._running) >= options.concurrency
-                    or self._uncommitted >= options.concurrency
+                    or self._uncommitted >= 2 * options.concurrency
                 ):
                     self._lock.wait(0.5)
+                # Slots free up one by one; wait a moment for more, so that one
+                # claim transaction takes a batch instead of a task at a time.
+                deadline = time.monotonic() + _COALESCE_SECONDS
+                while (
+                    self._running
+                    and options.concurrency - len(self._running) < self._batch_target
+                    and not self._stopping.is_set()
+                    and (left := deadline - time.monotonic()) > 0
+                ):
+                    self._lock.wait(left)
                 free = options.concurrency - len(self._running)
             if self._stopping.is_set():
                 return
@@ -252,7 +268,7 @@ class WorkerPool:
                 done = True
             else:
                 batch.append(first)
-            while True:
+            while len(batch) < self.options.complete_batch:
                 try:
                     more = self._outcomes.get_nowait()
                 except queue.Empty:

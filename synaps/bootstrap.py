@@ -61,7 +61,8 @@ class Container:
             queues=tuple(overrides.pop("queues", None) or s.worker_queues),
             concurrency=overrides.pop("concurrency", None) or s.worker_concurrency,
             lease_seconds=overrides.pop("lease_seconds", None) or s.lease_seconds,
-            claim_batch=s.claim_batch,
+            claim_batch=overrides.pop("claim_batch", None) or s.claim_batch,
+            complete_batch=overrides.pop("complete_batch", None) or 1000,
             idle_poll_max_seconds=s.idle_poll_max_seconds,
             reap_interval_seconds=s.reap_interval_seconds,
             shutdown_grace_seconds=_pick(

@@ -57,8 +57,8 @@ class Ledger(Application[UUID]):
         self._ledger_recorder = recorder
         super().__init__(env={"IS_SNAPSHOTTING_ENABLED": "n"})
         self.mapper: MsgspecMapper
-        self._committer: GroupCommitter[_Write, list[int]] | None = (
-            GroupCommitter(self._write_batch, size_of=lambda w: len(w.stored))
+        self._committer: GroupCommitter[_Write, list[int] | Exception] | None = (
+            GroupCommitter(self._write_each, size_of=lambda w: len(w.stored))
             if group_commit
             else None
         )
@@ -117,34 +117,28 @@ class Ledger(Application[UUID]):
 
         Raises ConcurrencyConflict when another writer changed one of them.
         """
-        write = self._prepare(aggregates)
-        if not write.stored:
-            raise ValueError("nothing to commit")
-        if self._committer is None:
-            ids = self._write_batch([write])[0]
-        else:
-            ids = self._committer.submit(write).result()
-        return max(ids)
+        (result,) = self.commit_each([aggregates])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def commit_each(self, units: Sequence[Sequence[Aggregate]]) -> list[int | Exception]:
-        """Save several independent units; each gets its position or its error."""
-        writes = [self._prepare(unit) for unit in units]
-        if self._committer is None:
-            return [self._commit_alone(w) for w in writes]
-        futures = [self._committer.submit(w) for w in writes]
-        results: list[int | Exception] = []
-        for future in futures:
-            try:
-                results.append(max(future.result()))
-            except ConcurrencyConflict as exc:
-                results.append(exc)
-        return results
+        """Save several independent units, each atomically (together when possible).
 
-    def _commit_alone(self, write: _Write) -> int | Exception:
-        try:
-            return max(self._write_batch([write])[0])
-        except ConcurrencyConflict as exc:
-            return exc
+        Each unit gets the position of its last event, or the ConcurrencyConflict
+        that lost it the race; other errors are raised.
+        """
+        writes = [self._prepare(unit) for unit in units]
+        if any(not w.stored for w in writes):
+            raise ValueError("nothing to commit")
+        if self._committer is None:
+            results = self._write_each(writes)
+        else:
+            results = self._committer.submit(writes).result()
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(result, ConcurrencyConflict):
+                raise result
+        return [r if isinstance(r, Exception) else max(r) for r in results]
 
     def _prepare(self, aggregates: Sequence[Aggregate]) -> _Write:
         stored: list[StoredEvent] = []
@@ -157,7 +151,22 @@ class Ledger(Application[UUID]):
             stored.extend(self.mapper.to_stored_event(e) for e in events)
         return _Write(stored, changed)
 
-    def _write_batch(self, writes: Sequence[_Write]) -> list[list[int]]:
+    def _write_each(self, writes: Sequence[_Write]) -> list[list[int] | Exception]:
+        """All writes in one transaction; after a conflict, each alone to isolate it."""
+        try:
+            return list(self._write_together(writes))
+        except ConcurrencyConflict as exc:
+            if len(writes) == 1:
+                return [exc]
+        results: list[list[int] | Exception] = []
+        for write in writes:
+            try:
+                results.extend(self._write_together([write]))
+            except ConcurrencyConflict as exc:
+                results.append(exc)
+        return results
+
+    def _write_together(self, writes: Sequence[_Write]) -> list[list[int]]:
         stored = [s for w in writes for s in w.stored]
         changed = [c for w in writes for c in w.changed]
         # One statement on an autocommit connection: its own transaction.
