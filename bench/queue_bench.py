@@ -65,16 +65,21 @@ def bench_submit(srv: Server, report: Report, commands: int) -> None:
         c = container(url, group_commit=group_commit)
         rate = submit_many(c, commands)
         c.close()
-        report.add("submit (service layer, 8 clients)",
-                   f"group commit {'on' if group_commit else 'off'}", rate, "commands/s")
+        report.add(
+            "submit (service layer, 8 clients)",
+            f"group commit {'on' if group_commit else 'off'}",
+            rate,
+            "commands/s",
+        )
 
 
 def bench_submit_http(srv: Server, report: Report, commands: int) -> None:
     url = srv.fresh_database()
     port = free_port()
-    api = subprocess.Popen(  # noqa: S603 - our own CLI
+    api = subprocess.Popen(
         [sys.executable, "-m", "synaps", "api", "--database-url", url, "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -109,8 +114,7 @@ def bench_submit_http(srv: Server, report: Report, commands: int) -> None:
     report.add("submit (HTTP, 8 clients, API process)", "group commit on", rate, "commands/s")
 
 
-def drain(srv: Server, report: Report, jobs: int, slots: int, label: str,
-          **options: int) -> float:
+def drain(srv: Server, report: Report, jobs: int, slots: int, label: str, **options: int) -> float:
     """Pre-submitted no-op commands drained by a worker pool: submit -> succeeded."""
     url = srv.fresh_database()
     c = container(url, group_commit=bool(options.pop("group_commit", 1)))
@@ -135,8 +139,15 @@ def bench_end_to_end(srv: Server, report: Report, jobs: int) -> dict[str, float]
     small = max(1000, jobs // 5)
     drain(srv, report, small, 16, "claim 1 per transaction", claim_batch=1)
     drain(srv, report, small, 16, "complete 1 per transaction", complete_batch=1)
-    drain(srv, report, small, 16, "group commit off (completes alone)",
-          group_commit=0, complete_batch=1)
+    drain(
+        srv,
+        report,
+        small,
+        16,
+        "group commit off (completes alone)",
+        group_commit=0,
+        complete_batch=1,
+    )
     # submit and drain at once: the whole path from submit to succeeded
     url = srv.fresh_database()
     c = container(url)
@@ -156,8 +167,10 @@ def bench_end_to_end(srv: Server, report: Report, jobs: int) -> dict[str, float]
 def bench_latency(srv: Server, report: Report, rate: int, seconds: float) -> None:
     for wakeups in (True, False):
         url = srv.fresh_database()
-        c = build(Settings(database_url=url, pool_max_size=40),
-                  wakeups=LocalWakeups() if wakeups else None)
+        c = build(
+            Settings(database_url=url, pool_max_size=40),
+            wakeups=LocalWakeups() if wakeups else None,
+        )
         pool = c.worker_pool(concurrency=16)
         pool.start()
         total = int(rate * seconds)
@@ -174,20 +187,29 @@ def bench_latency(srv: Server, report: Report, rate: int, seconds: float) -> Non
         c.close()
         latencies = [
             float(v) * 1000
-            for (v,) in _rows(url, """
+            for (v,) in _rows(
+                url,
+                """
             SELECT extract(epoch FROM (c.state_json->>'timestamp')::timestamptz
                                     - (q.state_json->>'timestamp')::timestamptz)
             FROM (SELECT originator_id, convert_from(state, 'UTF8')::json AS state_json
                   FROM synaps_events WHERE topic = 'TaskQueued.v1') q
             JOIN (SELECT originator_id, convert_from(state, 'UTF8')::json AS state_json
                   FROM synaps_events WHERE topic = 'TaskClaimed.v1'
-                    AND originator_version = 2) c USING (originator_id)""")
+                    AND originator_version = 2) c USING (originator_id)""",
+            )
         ]
         label = "in-process wakeups + polling" if wakeups else "polling only (max 1 s idle)"
-        report.add(f"submit->claim latency @{rate}/s", f"{label} p50", percentile(latencies, 50),
-                   "ms", achieved_rate=round(achieved))
-        report.add(f"submit->claim latency @{rate}/s", f"{label} p99", percentile(latencies, 99),
-                   "ms")
+        report.add(
+            f"submit->claim latency @{rate}/s",
+            f"{label} p50",
+            percentile(latencies, 50),
+            "ms",
+            achieved_rate=round(achieved),
+        )
+        report.add(
+            f"submit->claim latency @{rate}/s", f"{label} p99", percentile(latencies, 99), "ms"
+        )
 
 
 def bench_follower(srv: Server, report: Report, seconds: float) -> None:
@@ -230,9 +252,16 @@ def bench_follower(srv: Server, report: Report, seconds: float) -> None:
     c.close()
     missed = len(written - set(seen))
     duplicates = len(seen) - len(set(seen))
-    report.add("follower under 8 concurrent writers", "events written/s", len(written) / elapsed,
-               "events/s", events=len(written), missed=missed, duplicates=duplicates,
-               in_order=seen == sorted(seen))
+    report.add(
+        "follower under 8 concurrent writers",
+        "events written/s",
+        len(written) / elapsed,
+        "events/s",
+        events=len(written),
+        missed=missed,
+        duplicates=duplicates,
+        in_order=seen == sorted(seen),
+    )
     assert missed == 0 and duplicates == 0
 
 
@@ -240,8 +269,12 @@ def bench_peers(srv: Server, report: Report, jobs: int) -> dict[str, float]:
     rates = {}
     for batch in (1, 10):
         rates[f"raw{batch}"] = raw_skip_locked(srv.fresh_database(migrate=False), jobs, batch)
-        report.add("raw SKIP LOCKED queue (4 workers)", f"{batch} per transaction",
-                   rates[f"raw{batch}"], "jobs/s")
+        report.add(
+            "raw SKIP LOCKED queue (4 workers)",
+            f"{batch} per transaction",
+            rates[f"raw{batch}"],
+            "jobs/s",
+        )
     for batch in (10, 100):
         rates[f"pgq{batch}"] = pgqueuer_drain(srv.fresh_database(migrate=False), jobs, batch)
         report.add("pgqueuer drain", f"batch {batch}", rates[f"pgq{batch}"], "jobs/s")
@@ -261,8 +294,9 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=10)
     parser.add_argument("--follower-seconds", type=float, default=5)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--only", default="", help="comma-separated: submit,http,e2e,latency,"
-                        "follower,peers")
+    parser.add_argument(
+        "--only", default="", help="comma-separated: submit,http,e2e,latency,follower,peers"
+    )
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}
     report = Report()
@@ -285,12 +319,12 @@ def main() -> None:
             summary.update(bench_peers(srv, report, args.jobs))
     if "16" in summary and "pgq10" in summary:
         for key in ("pgq10", "pgq100"):
-            report.add("synaps drain (16 slots) / pgqueuer", key, summary["16"] / summary[key],
-                       "x")
+            report.add("synaps drain (16 slots) / pgqueuer", key, summary["16"] / summary[key], "x")
     out = args.out or Path("bench/results") / f"queue-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"jobs": args.jobs, "postgres": version, "rows": report.rows},
-                              indent=2))
+    out.write_text(
+        json.dumps({"jobs": args.jobs, "postgres": version, "rows": report.rows}, indent=2)
+    )
     print(f"results written to {out}")
 
 

@@ -47,6 +47,8 @@ class AggregateEvent(
     # The stored, versioned type tag (eventsourcing's "topic"): stable across
     # module moves, unlike eventsourcing's default ``module:qualname``.
     TOPIC: ClassVar[str]
+    # The kind of aggregate this event belongs to (set per event family).
+    aggregate_type: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -62,6 +64,15 @@ class AggregateEvent(
     tenant: str
     correlation_id: str
     causation_id: str
+
+    @classmethod
+    def stored_topics(cls) -> tuple[str, ...]:
+        """Every topic under which this event has been stored (all schema versions)."""
+        return tuple(f"{cls.__name__}.v{v}" for v in range(1, cls.schema_version + 1))
+
+    def summary(self) -> str:
+        """One readable line for audit logs; events override it."""
+        return self.type_name
 
     def apply(self, aggregate: Any) -> None:
         aggregate.when(self)

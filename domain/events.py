@@ -14,6 +14,10 @@ from uuid import UUID
 from domain.envelope import AggregateCreated, AggregateEvent
 
 __all__ = [
+    "COMMAND_EVENTS",
+    "RUN_EVENTS",
+    "TASK_EVENTS",
+    "THREAD_EVENTS",
     "CommandSubmitted",
     "LeaseExpired",
     "RunCancelled",
@@ -51,6 +55,10 @@ class CommandSubmitted(AggregateCreated, frozen=True, kw_only=True):
     idempotency_key: str | None = None
     request_hash: str
 
+    def summary(self) -> str:
+        key = f", idempotency key {self.idempotency_key!r}" if self.idempotency_key else ""
+        return f"command {self.kind} submitted to queue {self.queue}{key}"
+
 
 # -- Thread ------------------------------------------------------------------
 
@@ -58,9 +66,15 @@ class CommandSubmitted(AggregateCreated, frozen=True, kw_only=True):
 class ThreadStarted(AggregateCreated, frozen=True, kw_only=True):
     run_id: UUID
 
+    def summary(self) -> str:
+        return f"thread started for run {self.run_id}"
+
 
 class ThreadRunAdded(AggregateEvent, frozen=True, kw_only=True):
     run_id: UUID
+
+    def summary(self) -> str:
+        return f"run {self.run_id} added to the thread"
 
 
 # -- Run ---------------------------------------------------------------------
@@ -72,9 +86,15 @@ class RunCreated(AggregateCreated, frozen=True, kw_only=True):
     kind: str
     task_ids: list[UUID]
 
+    def summary(self) -> str:
+        return f"run of {self.kind} created with {len(self.task_ids)} task(s)"
+
 
 class RunTaskAdded(AggregateEvent, frozen=True, kw_only=True):
     task_id: UUID
+
+    def summary(self) -> str:
+        return f"task {self.task_id} added"
 
 
 class RunTaskSettled(AggregateEvent, frozen=True, kw_only=True):
@@ -83,18 +103,30 @@ class RunTaskSettled(AggregateEvent, frozen=True, kw_only=True):
     task_id: UUID
     outcome: str
 
+    def summary(self) -> str:
+        return f"task {self.task_id} {self.outcome}"
+
 
 class RunSucceeded(AggregateEvent, frozen=True, kw_only=True):
     task_id: UUID
+
+    def summary(self) -> str:
+        return "run succeeded"
 
 
 class RunFailed(AggregateEvent, frozen=True, kw_only=True):
     task_id: UUID
     error: str
 
+    def summary(self) -> str:
+        return f"run failed: {_short(self.error)}"
+
 
 class RunCancelled(AggregateEvent, frozen=True, kw_only=True):
     reason: str = ""
+
+    def summary(self) -> str:
+        return f"run cancelled{': ' + _short(self.reason) if self.reason else ''}"
 
 
 # -- Task --------------------------------------------------------------------
@@ -110,22 +142,37 @@ class TaskQueued(AggregateCreated, frozen=True, kw_only=True):
     max_attempts: int = 3
     available_at: datetime
 
+    def summary(self) -> str:
+        return f"task {self.kind} queued on {self.queue} (priority {self.priority})"
+
 
 class TaskClaimed(AggregateEvent, frozen=True, kw_only=True):
     worker_id: str
     attempt: int
     lease_expires_at: datetime
 
+    def summary(self) -> str:
+        return (
+            f"claimed by {self.worker_id}, attempt {self.attempt}, lease until "
+            f"{self.lease_expires_at:%H:%M:%S}"
+        )
+
 
 class TaskLeaseRenewed(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     lease_expires_at: datetime
+
+    def summary(self) -> str:
+        return f"attempt {self.attempt} renewed its lease until {self.lease_expires_at:%H:%M:%S}"
 
 
 class LeaseExpired(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     worker_id: str
     lease_expires_at: datetime
+
+    def summary(self) -> str:
+        return f"lease of attempt {self.attempt} ({self.worker_id}) expired"
 
 
 class TaskReleased(AggregateEvent, frozen=True, kw_only=True):
@@ -134,10 +181,16 @@ class TaskReleased(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     reason: str = ""
 
+    def summary(self) -> str:
+        return f"attempt {self.attempt} released{': ' + _short(self.reason) if self.reason else ''}"
+
 
 class TaskSucceeded(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     output: Any = None
+
+    def summary(self) -> str:
+        return f"attempt {self.attempt} succeeded"
 
 
 class TaskFailed(AggregateEvent, frozen=True, kw_only=True):
@@ -145,17 +198,61 @@ class TaskFailed(AggregateEvent, frozen=True, kw_only=True):
     error: str
     retryable: bool = True
 
+    def summary(self) -> str:
+        kind = "failed" if self.retryable else "failed for good"
+        return f"attempt {self.attempt} {kind}: {_short(self.error)}"
+
 
 class TaskRetryScheduled(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     delay_seconds: float
     available_at: datetime
 
+    def summary(self) -> str:
+        return f"retry after {self.delay_seconds:.1f} s"
+
 
 class TaskDeadLettered(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     reason: str
 
+    def summary(self) -> str:
+        return f"dead-lettered: {_short(self.reason)}"
+
 
 class TaskCancelled(AggregateEvent, frozen=True, kw_only=True):
     reason: str = ""
+
+    def summary(self) -> str:
+        return f"task cancelled{': ' + _short(self.reason) if self.reason else ''}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+COMMAND_EVENTS = (CommandSubmitted,)
+THREAD_EVENTS = (ThreadStarted, ThreadRunAdded)
+RUN_EVENTS = (RunCreated, RunTaskAdded, RunTaskSettled, RunSucceeded, RunFailed, RunCancelled)
+TASK_EVENTS = (
+    TaskQueued,
+    TaskClaimed,
+    TaskLeaseRenewed,
+    LeaseExpired,
+    TaskReleased,
+    TaskSucceeded,
+    TaskFailed,
+    TaskRetryScheduled,
+    TaskDeadLettered,
+    TaskCancelled,
+)
+
+for _family, _events in (
+    ("Command", COMMAND_EVENTS),
+    ("Thread", THREAD_EVENTS),
+    ("Run", RUN_EVENTS),
+    ("Task", TASK_EVENTS),
+):
+    for _event in _events:
+        _event.aggregate_type = _family

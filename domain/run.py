@@ -17,7 +17,7 @@ from domain.events import (
     RunTaskSettled,
 )
 
-__all__ = ["Run", "RunStatus"]
+__all__ = ["RUN_TERMINAL", "Run", "RunStatus"]
 
 
 class RunStatus:
@@ -73,6 +73,13 @@ class Run(Aggregate):
     @property
     def is_terminal(self) -> bool:
         return self.status in RUN_TERMINAL
+
+    def view_status(self, started: bool) -> str:
+        """The status callers see: "running" once any task was claimed; it is read
+        from the tasks, not recorded on the run."""
+        if self.is_terminal:
+            return str(self.status)
+        return RunStatus.RUNNING if started else RunStatus.QUEUED
 
     def add_task(self, task_id: UUID, *, ctx: EventContext, now: datetime) -> None:
         if self.is_terminal:

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from msgspec import Struct
 
+from domain.envelope import AggregateCreated, AggregateEvent
+
 __all__ = [
     "Claimed",
     "ClaimedTask",
@@ -16,6 +18,7 @@ __all__ = [
     "RunView",
     "Submitted",
     "TaskView",
+    "event_view",
 ]
 
 
@@ -100,3 +103,24 @@ class RunView(Struct, frozen=True, kw_only=True):
     finished_at: datetime | None
     tasks: list[TaskView]
     events: list[EventView]
+
+
+_ENVELOPE = frozenset(AggregateCreated.__struct_fields__) | {"type"}
+
+
+def event_view(position: int, event: AggregateEvent) -> EventView:
+    """An event as callers see it: envelope fields, and the rest as ``data``."""
+    return EventView(
+        type=event.type_name,
+        position=position,
+        time=event.timestamp,
+        actor=event.actor,
+        aggregate_id=event.originator_id,
+        aggregate_version=event.originator_version,
+        tenant=event.tenant,
+        correlation_id=event.correlation_id,
+        causation_id=event.causation_id,
+        data={
+            name: getattr(event, name) for name in event.__struct_fields__ if name not in _ENVELOPE
+        },
+    )

@@ -6,42 +6,17 @@ from typing import Any
 from uuid import UUID
 
 from domain.command import Command
-from domain.envelope import AggregateCreated, AggregateEvent
 from domain.errors import NotFound
-from domain.run import Run, RunStatus
+from domain.run import Run
 from domain.task import Task, TaskStatus
-from schemas.views import EventView, RunView, TaskView
+from schemas.views import RunView, TaskView, event_view
 from services.ports import Caller, LedgerPort
 
-__all__ = ["RunQueries", "event_view", "run_status"]
-
-_ENVELOPE = frozenset(AggregateCreated.__struct_fields__) | {"type"}
-
-
-def event_view(position: int, event: AggregateEvent) -> EventView:
-    return EventView(
-        type=event.type_name,
-        position=position,
-        time=event.timestamp,
-        actor=event.actor,
-        aggregate_id=event.originator_id,
-        aggregate_version=event.originator_version,
-        tenant=event.tenant,
-        correlation_id=event.correlation_id,
-        causation_id=event.causation_id,
-        data={
-            name: getattr(event, name) for name in event.__struct_fields__ if name not in _ENVELOPE
-        },
-    )
+__all__ = ["RunQueries", "run_status", "task_view"]
 
 
 def run_status(run: Run, tasks: list[Task]) -> str:
-    """A run's status; "running" is read from its tasks, not recorded on the run."""
-    if run.is_terminal:
-        return str(run.status)
-    if any(t.attempt > 0 or t.is_terminal for t in tasks):
-        return RunStatus.RUNNING
-    return RunStatus.QUEUED
+    return run.view_status(started=any(t.claimed_at is not None for t in tasks))
 
 
 def task_view(task: Task) -> TaskView:

@@ -308,6 +308,41 @@ class LedgerRecorder(ApplicationRecorder):
             rows = conn.execute(sql, params, prepare=True).fetchall()
         return [Notification(r[1], r[2], r[3], bytes(r[4]), r[0]) for r in rows]
 
+    def select_page(
+        self,
+        after: int,
+        limit: int,
+        topics: Sequence[str] | None = None,
+        cur: psycopg.Cursor[Any] | None = None,
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """A page of the log after ``after``, and how far it covers.
+
+        The second value is the position up to which every event (of ``topics``)
+        is in the page: the last row's when the page is full, else the horizon
+        (capped by the head), so followers of a topic subset still advance.
+        """
+        sql = (
+            "WITH h AS (SELECT least(" + _HORIZON + " - 1,"
+            " (SELECT coalesce(max(notification_id), 0) FROM synaps_events)) AS upto)"
+            " SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
+            " h.upto FROM h LEFT JOIN LATERAL ("
+            "  SELECT * FROM synaps_events WHERE notification_id > %(after)s"
+            "   AND notification_id <= h.upto"
+            + ("   AND topic = ANY(%(topics)s)" if topics else "")
+            + "  ORDER BY notification_id LIMIT %(limit)s) e ON true"
+        )
+        params = {"after": after, "limit": limit, "topics": list(topics or ())}
+        if cur is not None:
+            rows = cur.execute(sql, params, prepare=True).fetchall()
+        else:
+            with self.pool.connection() as conn:
+                rows = conn.execute(sql, params, prepare=True).fetchall()
+        upto = int(rows[0][5]) if rows else after
+        events = [r[:5] for r in rows if r[0] is not None]
+        if len(events) == limit:
+            upto = events[-1][0]
+        return events, max(upto, after)
+
     def max_notification_id(self) -> int | None:
         with self.pool.connection() as conn:
             row = conn.execute("SELECT max(notification_id) FROM synaps_events").fetchone()
