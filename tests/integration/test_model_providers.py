@@ -219,6 +219,33 @@ async def test_timeout_falls_back_to_the_next_provider(
     assert elapsed < 3.0
 
 
+async def test_claude_timeout_falls_back_to_kimi(
+    model_api: ModelApi, second_model_api: ModelApi
+) -> None:
+    model_api.script(MESSAGES_PATH, Reply(body=anthropic_message("too late"), delay=10))
+    second_model_api.script(CHAT_PATH, Reply(body=openai_completion("from kimi")))
+    slow = claude_provider(env_for(model_api))
+    fast = kimi_provider(env_for(second_model_api))
+    request = ModelRequest(messages=REQUEST.messages, model="any", timeout_seconds=0.3)
+
+    started = time.monotonic()
+    routed = await complete_with_fallback(
+        [(slow, "claude-x"), (fast, "kimi-k2")],
+        request,
+        policy=ModelRetryPolicy(max_attempts=1),
+    )
+    elapsed = time.monotonic() - started
+    await slow.aclose()
+    await fast.aclose()
+
+    assert routed.response.text == "from kimi"
+    assert [(a.provider, a.error_code) for a in routed.attempts] == [
+        ("anthropic", "timeout"),
+        ("kimi", ""),
+    ]
+    assert elapsed < 3.0
+
+
 async def test_all_providers_failing_raises_with_every_attempt(model_api: ModelApi) -> None:
     model_api.script(CHAT_PATH, *[Reply(503, openai_error("overloaded"))] * 2)
     model_api.script(MESSAGES_PATH, Reply(400, anthropic_error("bad", "invalid_request_error")))
