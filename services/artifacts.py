@@ -29,7 +29,6 @@ __all__ = [
     "Content",
     "InvalidArtifactRef",
     "backend_errors",
-    "chunks_of",
     "copy_hashed",
     "object_key",
     "verified",
@@ -43,6 +42,8 @@ _DIGEST = re.compile(DIGEST_PATTERN)
 
 
 class ArtifactStore(Protocol):
+    """Backend failures raise ``ArtifactStoreError``; a malformed digest ``InvalidArtifactRef``."""
+
     async def put(self, content: Content, content_type: str = DEFAULT_CONTENT_TYPE) -> ArtifactRef:
         """Store ``content`` under its SHA-256; storing the same bytes again is a no-op."""
         ...
@@ -57,8 +58,6 @@ class ArtifactStore(Protocol):
         ...
 
     async def exists(self, ref: ArtifactRef) -> bool: ...
-
-    # Backend failures raise ``ArtifactStoreError``; a malformed digest ``InvalidArtifactRef``.
 
     async def aclose(self) -> None: ...
 
@@ -128,7 +127,7 @@ def backend_errors(where: str, *kinds: type[Exception]) -> Iterator[None]:
         raise ArtifactStoreError(f"{where}: {exc}") from exc
 
 
-async def chunks_of(content: Content) -> AsyncIterator[bytes]:
+async def _chunks_of(content: Content) -> AsyncIterator[bytes]:
     if isinstance(content, bytes | bytearray | memoryview):
         yield bytes(content)
         return
@@ -142,7 +141,7 @@ async def copy_hashed(
     """Hand ``content`` to ``write`` chunk by chunk; the ref of what was written."""
     digest = hashlib.sha256()
     size = 0
-    async for chunk in chunks_of(content):
+    async for chunk in _chunks_of(content):
         digest.update(chunk)
         size += len(chunk)
         await write(chunk)

@@ -1,6 +1,6 @@
 """The offline provider: a deterministic answer derived from the prompt, no network.
 
-It is the dev stack's default and the provider of tests and demos. Every
+It is meant as the dev stack's default and the provider of tests and demos. Every
 answer says plainly that no model was called, so nobody mistakes it for one.
 Tokens are counted as a quarter of the characters (rounded up), and
 ``max_tokens`` cuts the answer like a real model would (``finish_reason``
