@@ -12,9 +12,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from adapters.llm.http_errors import error_for_status
+from adapters.llm.http_errors import sdk_errors_as_model_errors
 from schemas.models import ChatMessage, FinishReason, ModelRequest, ModelResponse, TokenUsage
-from services.models import ProviderRejected, ProviderTransientError, ProviderUnavailable
+from services.models import ProviderUnavailable
 
 if TYPE_CHECKING:
     import anthropic
@@ -80,7 +80,9 @@ class ClaudeProvider:
         system = request.system_prompt()
         messages = [_message(m) for m in request.dialogue()]
         started = time.monotonic()
-        try:
+        with sdk_errors_as_model_errors(
+            self._name, self.base_url, request.timeout_seconds, anthropic, anthropic.AnthropicError
+        ):
             message = await client.messages.create(
                 model=request.model,
                 max_tokens=request.max_tokens,
@@ -88,20 +90,6 @@ class ClaudeProvider:
                 messages=messages,
                 timeout=request.timeout_seconds,
             )
-        except anthropic.APITimeoutError:
-            raise ProviderTransientError(
-                self._name, f"no answer within {request.timeout_seconds}s", code="timeout"
-            ) from None
-        except anthropic.APIConnectionError as exc:
-            raise ProviderTransientError(
-                self._name, f"cannot reach {self.base_url}: {exc}", code="connection_error"
-            ) from exc
-        except anthropic.APIStatusError as exc:
-            raise error_for_status(
-                self._name, exc.status_code, exc.response.headers, exc.message
-            ) from None
-        except anthropic.AnthropicError as exc:
-            raise ProviderRejected(self._name, f"unusable answer: {exc}") from exc
         return self._response(message, request, time.monotonic() - started)
 
     def _response(self, message: Message, request: ModelRequest, latency: float) -> ModelResponse:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import ModuleType
 
 from services.models import ModelError, ProviderRejected, ProviderTransientError
 
-__all__ = ["error_for_status", "retry_after_seconds"]
+__all__ = ["error_for_status", "retry_after_seconds", "sdk_errors_as_model_errors"]
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
@@ -58,3 +60,31 @@ def error_for_status(
         status=status,
         retry_after=retry_after_seconds(headers),
     )
+
+
+@contextlib.contextmanager
+def sdk_errors_as_model_errors(
+    provider: str, base_url: str, timeout: float, sdk: ModuleType, sdk_error: type[Exception]
+) -> Iterator[None]:
+    """Translate the errors of the ``openai`` or ``anthropic`` SDK module.
+
+    Both SDKs come from one generator and name their errors alike
+    (``APITimeoutError`` < ``APIConnectionError``, ``APIStatusError``); only
+    their base class, ``sdk_error``, differs.
+    """
+    try:
+        yield
+    except sdk.APITimeoutError:
+        raise ProviderTransientError(
+            provider, f"no answer within {timeout}s", code="timeout"
+        ) from None
+    except sdk.APIConnectionError as exc:
+        raise ProviderTransientError(
+            provider, f"cannot reach {base_url}: {exc}", code="connection_error"
+        ) from exc
+    except sdk.APIStatusError as exc:
+        raise error_for_status(
+            provider, exc.status_code, exc.response.headers, exc.message
+        ) from None
+    except sdk_error as exc:
+        raise ProviderRejected(provider, f"unusable answer: {exc}") from exc

@@ -8,9 +8,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
-from adapters.llm.http_errors import error_for_status
+from adapters.llm.http_errors import sdk_errors_as_model_errors
 from schemas.models import ChatMessage, FinishReason, ModelRequest, ModelResponse, TokenUsage
-from services.models import ProviderRejected, ProviderTransientError, ProviderUnavailable
+from services.models import ProviderRejected, ProviderUnavailable
 
 if TYPE_CHECKING:
     import openai
@@ -99,7 +99,9 @@ class OpenAIChatProvider:
         messages.extend(_message(m) for m in request.dialogue())
         limit = request.max_tokens
         started = time.monotonic()
-        try:
+        with sdk_errors_as_model_errors(
+            self._name, self.base_url, request.timeout_seconds, openai, openai.OpenAIError
+        ):
             completion = await client.chat.completions.create(
                 model=request.model,
                 messages=messages,
@@ -111,20 +113,6 @@ class OpenAIChatProvider:
                 response_format=({"type": "json_object"} if request.json_output else openai.omit),
                 timeout=request.timeout_seconds,
             )
-        except openai.APITimeoutError:
-            raise ProviderTransientError(
-                self._name, f"no answer within {request.timeout_seconds}s", code="timeout"
-            ) from None
-        except openai.APIConnectionError as exc:
-            raise ProviderTransientError(
-                self._name, f"cannot reach {self.base_url}: {exc}", code="connection_error"
-            ) from exc
-        except openai.APIStatusError as exc:
-            raise error_for_status(
-                self._name, exc.status_code, exc.response.headers, exc.message
-            ) from None
-        except openai.OpenAIError as exc:
-            raise ProviderRejected(self._name, f"unusable answer: {exc}") from exc
         return self._response(completion, request, time.monotonic() - started)
 
     def _response(
