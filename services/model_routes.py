@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -65,36 +66,28 @@ async def complete_with_fallback(
     attempts: list[ModelAttempt] = []
     for provider, model in route:
         routed = msgspec.structs.replace(request, model=model)
-        attempt = 1
-        while True:
+        for attempt in itertools.count(1):
             started = time.monotonic()
+            error: ModelError | None = None
             try:
                 response = await provider.complete(routed)
             except ModelError as exc:
-                wait = policy.wait_before_retry(attempt, exc, jitter())
-                attempts.append(
-                    ModelAttempt(
-                        provider=provider.name,
-                        model=model,
-                        attempt=attempt,
-                        latency_seconds=time.monotonic() - started,
-                        error_code=exc.code,
-                        error=str(exc),
-                        retry_in_seconds=wait,
-                    )
-                )
-                if wait is None:
-                    break
-                await sleep(wait)
-                attempt += 1
-                continue
+                error = exc
+            wait = None if error is None else policy.wait_before_retry(attempt, error, jitter())
             attempts.append(
                 ModelAttempt(
                     provider=provider.name,
                     model=model,
                     attempt=attempt,
                     latency_seconds=time.monotonic() - started,
+                    error_code=error.code if error else "",
+                    error=str(error) if error else "",
+                    retry_in_seconds=wait,
                 )
             )
-            return RoutedResponse(response=response, attempts=tuple(attempts))
+            if error is None:
+                return RoutedResponse(response=response, attempts=tuple(attempts))
+            if wait is None:
+                break
+            await sleep(wait)
     raise AllProvidersFailed(attempts)
