@@ -1,0 +1,1 @@
+"""Model providers: OpenAI and Kimi (openai SDK), Claude (anthropic SDK), offline local."""
