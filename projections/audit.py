@@ -36,7 +36,7 @@ class AuditRow(msgspec.Struct, kw_only=True):
 
 class AuditLogProjection:
     name = "audit_log"
-    tables = ("synaps_audit_log",)
+    tables: tuple[str, ...] = ("synaps_audit_log",)
     topics: tuple[str, ...] | None = None
     decodes = True
 
@@ -74,7 +74,7 @@ class AuditLogProjection:
 
 class AuditSealProjection:
     name = "audit_seal"
-    tables = ("synaps_audit_seal",)
+    tables: tuple[str, ...] = ("synaps_audit_seal",)
     topics: tuple[str, ...] | None = None
     decodes = False
 

@@ -234,7 +234,7 @@ class RunsProjection:
     """Projects Run and Task events into ``synaps_runs`` and ``synaps_tasks``."""
 
     name = "runs"
-    tables = ("synaps_runs", "synaps_tasks")
+    tables: tuple[str, ...] = ("synaps_runs", "synaps_tasks")
     topics: tuple[str, ...] | None = RUNS_TOPICS
     decodes = True
 

@@ -11,12 +11,16 @@ from msgspec import Struct
 from domain.envelope import AggregateCreated, AggregateEvent
 
 __all__ = [
+    "AttemptView",
     "Claimed",
     "ClaimedTask",
     "Completion",
     "EventView",
+    "RunList",
+    "RunSummary",
     "RunView",
     "Submitted",
+    "TaskCounts",
     "TaskView",
     "event_view",
 ]
@@ -71,6 +75,15 @@ class EventView(Struct, frozen=True, kw_only=True):
     data: dict[str, Any]
 
 
+class AttemptView(Struct, frozen=True, kw_only=True):
+    attempt: int
+    worker_id: str
+    claimed_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    error: str | None = None
+
+
 class TaskView(Struct, frozen=True, kw_only=True):
     task_id: UUID
     kind: str
@@ -87,6 +100,7 @@ class TaskView(Struct, frozen=True, kw_only=True):
     worker_id: str | None
     output: Any
     error: str | None
+    attempts: list[AttemptView] = []
 
 
 class RunView(Struct, frozen=True, kw_only=True):
@@ -103,6 +117,34 @@ class RunView(Struct, frozen=True, kw_only=True):
     finished_at: datetime | None
     tasks: list[TaskView]
     events: list[EventView]
+    position: int | None = None  # the ledger position this view reflects
+
+
+class TaskCounts(Struct, frozen=True, kw_only=True):
+    total: int
+    queued: int
+    running: int
+    succeeded: int
+    dead: int
+    cancelled: int
+
+
+class RunSummary(Struct, frozen=True, kw_only=True):
+    run_id: UUID
+    kind: str
+    status: str
+    tenant: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    error: str | None
+    tasks: TaskCounts
+
+
+class RunList(Struct, frozen=True, kw_only=True):
+    runs: list[RunSummary]
+    next_cursor: str | None
 
 
 _ENVELOPE = frozenset(AggregateCreated.__struct_fields__) | {"type"}

@@ -11,11 +11,16 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from adapters.metrics import Metrics
+from adapters.postgres.change_feed import ChangeFeed
 from adapters.postgres.ledger import Ledger
+from adapters.postgres.projector import Projector
+from adapters.postgres.read_models import PostgresRunReads
 from adapters.postgres.recorder import LedgerRecorder
+from projections.catalog import processors
 from projections.queue import QueueDepth, QueueProjection
 from services.ports import Clock, system_clock
 from services.queue import QueueService
+from services.run_views import RunViews
 from services.runs import RunQueries
 from services.submit import SubmitService
 from services.task_kinds import TaskKinds, builtin_kinds
@@ -44,8 +49,19 @@ class Container:
     submit: SubmitService
     queue: QueueService
     runs: RunQueries
+    change_feed: ChangeFeed
+    run_views: RunViews
     wakeups: Wakeups | None = None
     workers: list[WorkerPool] = field(default_factory=list)
+    projectors: list[Projector] = field(default_factory=list)
+
+    def projector(self, page_size: int = 1000) -> Projector:
+        """Every projection processor, for this process to run (``start()`` it)."""
+        projector = Projector(
+            self.ledger.ledger_recorder, self.ledger.mapper, processors(), page_size=page_size
+        )
+        self.projectors.append(projector)
+        return projector
 
     def queue_depth(self) -> list[QueueDepth]:
         with self.pool.connection() as conn, conn.cursor() as cur:
@@ -80,6 +96,9 @@ class Container:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
+        for projector in self.projectors:
+            projector.stop()
+        self.change_feed.stop()
         self.ledger.close()
         self.pool.close()
 
@@ -105,6 +124,7 @@ def build(
             return QueueProjection.depth(cur, clock())
 
     metrics = Metrics(read_depth=read_depth)
+    change_feed = ChangeFeed(settings.database_url)
     container = Container(
         settings=settings,
         pool=pool,
@@ -114,6 +134,8 @@ def build(
         submit=SubmitService(ledger, clock, wakeups, observer=metrics),
         queue=QueueService(ledger, clock, observer=metrics),
         runs=RunQueries(ledger),
+        change_feed=change_feed,
+        run_views=RunViews(PostgresRunReads(pool), change_feed),
         wakeups=wakeups,
     )
     return container

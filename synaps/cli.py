@@ -168,6 +168,36 @@ def worker(
 
 
 @app.command()
+def projector(
+    database_url: DatabaseUrl = None,
+    page_size: Annotated[
+        int, typer.Option("--page-size", min=1, max=100000, help="Events per transaction.")
+    ] = 1000,
+) -> None:
+    """Run every projection processor (runs, audit log, audit seal) until SIGTERM/SIGINT.
+
+    Run one active projector per database: pages are applied exactly once either way
+    (each page moves its projection's position in the same transaction), but two
+    would only race for the same pages."""
+    from synaps.bootstrap import build
+
+    configure_logging()
+    container = build(_settings(database_url))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    running = container.projector(page_size=page_size)
+    running.start()
+    err.print(f"synaps projector: {', '.join(r.name for r in running.runners)}")
+    try:
+        while not stop.wait(0.5):
+            if not running.alive:
+                raise fail("a projection thread stopped unexpectedly")
+    finally:
+        container.close()
+
+
+@app.command()
 def migrate(database_url: DatabaseUrl = None) -> None:
     """Create or upgrade the database schema (safe to run repeatedly)."""
     from adapters.postgres.migrate import apply_migrations
@@ -220,7 +250,9 @@ def submit(
             )
             result: dict[str, Any] = dict(submitted, replayed=status == 200)
             if wait:
-                result["run"] = client.wait_for_run(submitted["run_id"], timeout=timeout)
+                result["run"] = client.wait_for_run(
+                    submitted["run_id"], timeout=timeout, min_position=submitted["position"]
+                )
         except ApiError as exc:
             raise fail(str(exc)) from None
         except TimeoutError as exc:

@@ -81,6 +81,7 @@ def run_dev(
             worker_concurrency=concurrency,
         )
         container = build(settings, wakeups=LocalWakeups())
+        container.projector().start()
         pool = container.worker_pool()
         pool.start()
         info = stack.describe(database_url, admin_key)
@@ -115,7 +116,9 @@ def _run_demo(api_url: str) -> None:
     try:
         with SynapsClient(api_url) as client:
             _, submitted = client.submit("noop", {"hello": "synaps"})
-            run = client.wait_for_run(submitted["run_id"], timeout=30)
+            run = client.wait_for_run(
+                submitted["run_id"], timeout=30, min_position=submitted["position"]
+            )
     except Exception as exc:  # noqa: BLE001 - the demo must not take the stack down
         console.print(f"[red]demo command failed:[/] {exc}")
         return

@@ -23,11 +23,13 @@ def api_app(container: Container) -> Litestar:
         ApiServices(
             submit=container.submit,
             queue=container.queue,
-            runs=container.runs,
+            runs=container.run_views,
             queue_depth=container.queue_depth,
             ping_database=container.ping,
             metrics=container.metrics.exposition,
             workers_alive=workers_alive,
             version=__version__,
+            on_startup=[container.change_feed.start],
+            on_shutdown=[container.change_feed.stop],
         )
     )

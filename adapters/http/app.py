@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from adapters.http.problems import EXCEPTION_HANDLERS, Problem
 from projections.queue import QueueDepth
@@ -25,27 +25,32 @@ from schemas.commands import (
     RenewLease,
     SubmitCommand,
 )
-from schemas.views import Claimed, Completion, RunView, Submitted
+from schemas.views import Claimed, Completion, RunList, RunView, Submitted
 from services.ports import Caller
 from services.queue import QueueService
-from services.runs import RunQueries
+from services.run_views import RunViews
 from services.submit import SubmitService
 
 __all__ = ["ApiServices", "create_app"]
 
 POSITION_HEADER = "Synaps-Position"
+MIN_POSITION_HEADER = "Synaps-Min-Position"
+LAG_HEADER = "Synaps-Projection-Lag"
+RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 @dataclass
 class ApiServices:
     submit: SubmitService
     queue: QueueService
-    runs: RunQueries
+    runs: RunViews
     queue_depth: Callable[[], list[QueueDepth]]
     ping_database: Callable[[], None]
     metrics: Callable[[], bytes]
     workers_alive: Callable[[], bool | None]  # None: this process runs no worker pool
     version: str = "0.1.0"
+    on_startup: list[Callable[[], None]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
 
 
 class CancelResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,9 +119,57 @@ def submit_command(
 
 
 @get("/v1/runs/{run_id:uuid}", tags=["runs"], sync_to_thread=True, summary="Get a run")
-def get_run(run_id: FromPath[uuid.UUID], request: Request[Any, Any, Any], svc: Svc) -> RunView:
-    """The run, its tasks and its full event history in ledger order."""
-    return svc.runs.get_run(run_id, caller_of(request))
+def get_run(
+    run_id: FromPath[uuid.UUID],
+    request: Request[Any, Any, Any],
+    svc: Svc,
+    min_position: Annotated[
+        int | None,
+        QueryParameter(
+            ge=0,
+            description="Read your writes: wait (up to 2 s) until the views include this "
+            "ledger position (from a write's `position` or `Synaps-Position` header).",
+        ),
+    ] = None,
+    min_position_header: Annotated[
+        int | None,
+        HeaderParameter(name=MIN_POSITION_HEADER, ge=0, description="Same as min_position."),
+    ] = None,
+    wait: Annotated[
+        float | None,
+        QueryParameter(
+            gt=0, le=60, description="Long poll: wait up to this many seconds for the run to end."
+        ),
+    ] = None,
+) -> Response[RunView]:
+    """The run, its tasks with their attempts, and its event history in ledger order.
+
+    Answers from the projected views; `Synaps-Projection-Lag` says how many events
+    up to `min_position` they had not applied yet (0: fully up to date)."""
+    position = min_position if min_position is not None else min_position_header
+    read = svc.runs.get(run_id, caller_of(request), min_position=position, wait_until_finished=wait)
+    headers = {LAG_HEADER: str(read.lag)}
+    if read.run.position is not None:
+        headers[POSITION_HEADER] = str(read.run.position)
+    return Response(read.run, headers=headers)
+
+
+@get("/v1/runs", tags=["runs"], sync_to_thread=True, summary="List runs")
+def list_runs(
+    request: Request[Any, Any, Any],
+    svc: Svc,
+    status: Annotated[RunStatusName | None, QueryParameter()] = None,
+    kind: Annotated[str | None, QueryParameter(max_length=128)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+    after: Annotated[
+        str | None,
+        QueryParameter(max_length=40, description="`next_cursor` of the previous page"),
+    ] = None,
+) -> RunList:
+    """Runs of the caller's tenant, newest first, with keyset pagination."""
+    return svc.runs.list_runs(
+        caller_of(request), status=status, kind=kind, limit=limit, cursor=after
+    )
 
 
 @post(
@@ -243,6 +296,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
         route_handlers=[
             submit_command,
             get_run,
+            list_runs,
             cancel_run,
             claim_tasks,
             renew_lease,
@@ -270,6 +324,8 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
             ],
         ),
         signature_types=[Problem],
+        on_startup=list(api.on_startup),
+        on_shutdown=list(api.on_shutdown),
         logging_config=None,  # the process configures logging (synaps.logs)
         debug=debug,
     )

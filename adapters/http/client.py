@@ -75,27 +75,46 @@ class SynapsClient:
         response = self._request("POST", "/v1/commands/submit", json=body, headers=headers)
         return response.status_code, response.json()
 
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/v1/runs/{run_id}").json()  # type: ignore[no-any-return]
+    def get_run(
+        self, run_id: str, *, min_position: int | None = None, wait: float | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if min_position is not None:
+            params["min_position"] = min_position
+        if wait is not None:
+            params["wait"] = wait
+        timeout = httpx.Timeout((self._http.timeout.read or 30.0) + (wait or 0))
+        response = self._request("GET", f"/v1/runs/{run_id}", params=params, timeout=timeout)
+        return response.json()  # type: ignore[no-any-return]
+
+    def list_runs(self, **filters: Any) -> dict[str, Any]:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._request("GET", "/v1/runs", params=params).json()  # type: ignore[no-any-return]
 
     def cancel_run(self, run_id: str, reason: str = "") -> dict[str, Any]:
         response = self._request("POST", f"/v1/runs/{run_id}/cancel", json={"reason": reason})
         return response.json()  # type: ignore[no-any-return]
 
     def wait_for_run(
-        self, run_id: str, timeout: float = 60.0, poll: float = 0.05
+        self, run_id: str, timeout: float = 60.0, *, min_position: int | None = None
     ) -> dict[str, Any]:
-        """Poll until the run is terminal; raise TimeoutError with its last state."""
+        """Wait until the run ends, by long polls the API answers from change notices."""
         deadline = time.monotonic() + timeout
-        delay = poll
         while True:
-            run = self.get_run(run_id)
+            left = deadline - time.monotonic()
+            try:
+                run = self.get_run(
+                    run_id, min_position=min_position, wait=max(0.1, min(30.0, left))
+                )
+            except ApiError as exc:
+                if exc.status != 404 or left <= 0:
+                    raise
+                time.sleep(0.05)  # not in the views yet (no position to wait for)
+                continue
             if run["status"] in TERMINAL_RUN_STATUSES:
                 return run
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout}s")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
 
     def get(self, path: str) -> httpx.Response:
         return self._request("GET", path)

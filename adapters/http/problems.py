@@ -21,6 +21,7 @@ from domain.errors import (
     NotFound,
     RunFinished,
 )
+from services.run_views import InvalidCursor
 
 __all__ = ["EXCEPTION_HANDLERS", "Problem", "problem"]
 
@@ -124,7 +125,12 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Probl
     return problem(500, "internal_error", "an internal error occurred; it has been logged")
 
 
+def _invalid(_: Request[Any, Any, Any], exc: InvalidCursor) -> Response[Problem]:
+    return problem(422, "invalid_request", str(exc))
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    InvalidCursor: _invalid,
     DomainError: _domain,
     ValidationException: _validation,
     HTTPException: _http,

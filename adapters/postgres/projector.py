@@ -214,3 +214,46 @@ class ProjectionRunner:
             "UPDATE synaps_projections SET heartbeat_at = now(), rate = %s WHERE name = %s",
             (self.rate(), self.name),
         )
+
+
+class Projector:
+    """Every projection processor, each in its own thread (one failing stops none)."""
+
+    def __init__(
+        self,
+        recorder: LedgerRecorder,
+        mapper: MsgspecMapper,
+        processors: list[Processor],
+        *,
+        page_size: int = 1000,
+        idle_max_seconds: float = 0.2,
+    ) -> None:
+        self.runners = [
+            ProjectionRunner(recorder, mapper, p, page_size=page_size) for p in processors
+        ]
+        self._idle_max = idle_max_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for runner in self.runners:
+            runner.ensure_tracking()
+            thread = threading.Thread(
+                target=runner.run,
+                args=(self._stop, self._idle_max),
+                name=f"synaps-projection-{runner.name}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        log.info("projector started", projections=[r.name for r in self.runners])
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()

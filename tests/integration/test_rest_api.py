@@ -17,8 +17,17 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    container.projector().start()
     with TestClient(api_app(container)) as c:
         yield c
+
+
+def read_run(client: TestClient, run_id: str, position: int) -> dict:  # type: ignore[type-arg]
+    """Read a run after a write at ``position`` (read-your-writes)."""
+    r = client.get(f"/v1/runs/{run_id}", params={"min_position": position})
+    assert r.status_code == 200, r.text
+    assert r.headers["Synaps-Projection-Lag"] == "0"
+    return r.json()  # type: ignore[no-any-return]
 
 
 def ledger_size(database_url: str) -> int:
@@ -43,7 +52,7 @@ def test_submit_then_read_the_run_with_its_history(client: TestClient) -> None: 
     body = r.json()
     assert set(body) == {"command_id", "run_id", "thread_id", "task_ids", "position"}
     assert r.headers["Synaps-Position"] == str(body["position"])
-    run = client.get(f"/v1/runs/{body['run_id']}").json()
+    run = read_run(client, body["run_id"], body["position"])
     assert run["status"] == "queued"
     assert [e["type"] for e in run["events"]] == [
         "CommandSubmitted",
@@ -73,13 +82,19 @@ def test_worker_endpoints_drive_a_run_to_success(client: TestClient) -> None:  #
     second = client.post("/v1/queue/complete", json=body)
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.json()["duplicate"] is True
-    run = client.get(f"/v1/runs/{run_id}").json()
+    run = read_run(client, run_id, first.json()["position"])
     assert run["status"] == "succeeded"
     assert run["output"] == {"answer": 42}
     types = [e["type"] for e in run["events"]]
     assert types.count("TaskSucceeded") == 1
     assert types[-2:] == ["TaskSucceeded", "RunSucceeded"]
     assert [e["actor"] for e in run["events"] if e["type"] == "TaskClaimed"] == ["worker:ext-1"]
+    (attempt,) = run["tasks"][0]["attempts"]
+    assert (attempt["attempt"], attempt["worker_id"], attempt["outcome"]) == (
+        1,
+        "ext-1",
+        "succeeded",
+    )
 
 
 def test_stale_attempts_get_409_lease_lost_and_change_nothing(
@@ -162,7 +177,7 @@ def test_cancel_over_http(client: TestClient) -> None:  # type: ignore[type-arg]
     assert r.json()["status"] == "cancelled"
     assert client.post(f"/v1/runs/{run_id}/cancel").status_code == 200
     assert client.post("/v1/queue/claim", json={"worker_id": "w"}).json() == {"tasks": []}
-    run = client.get(f"/v1/runs/{run_id}").json()
+    run = read_run(client, run_id, r.json()["position"])
     assert run["status"] == "cancelled"
     assert [e["type"] for e in run["events"]][-2:] == ["RunCancelled", "TaskCancelled"]
 
@@ -186,3 +201,65 @@ def test_health_ready_metrics_and_openapi(client: TestClient) -> None:  # type: 
     assert "Idempotency-Key" in str(spec["paths"]["/v1/commands/submit"])
     summary = client.get("/", headers={"accept": "application/json"}).json()
     assert summary["service"] == "synaps"
+
+
+def test_list_runs_with_filters_and_keyset_pagination(client: TestClient) -> None:  # type: ignore[type-arg]
+    positions = []
+    for i in range(5):
+        kind = "noop" if i % 2 == 0 else "sleep"
+        positions.append(client.post("/v1/commands/submit", json={"kind": kind}).json())
+    done = client.post("/v1/queue/claim", json={"worker_id": "w", "max_tasks": 1}).json()["tasks"]
+    last = client.post("/v1/queue/complete", json={"task_id": done[0]["task_id"], "attempt": 1})
+    read_run(client, done[0]["run_id"], last.json()["position"])
+    newest_first = [p["run_id"] for p in reversed(positions)]
+    page1 = client.get("/v1/runs", params={"limit": 2}).json()
+    page2 = client.get("/v1/runs", params={"limit": 2, "after": page1["next_cursor"]}).json()
+    page3 = client.get("/v1/runs", params={"limit": 2, "after": page2["next_cursor"]}).json()
+    seen = [r["run_id"] for page in (page1, page2, page3) for r in page["runs"]]
+    assert seen == newest_first
+    assert page3["next_cursor"] is None
+    sleeps = client.get("/v1/runs", params={"kind": "sleep"}).json()["runs"]
+    assert {r["run_id"] for r in sleeps} == {positions[1]["run_id"], positions[3]["run_id"]}
+    finished = client.get("/v1/runs", params={"status": "succeeded"}).json()["runs"]
+    assert [r["run_id"] for r in finished] == [done[0]["run_id"]]
+    assert finished[0]["tasks"]["succeeded"] == 1
+    assert_problem(client.get("/v1/runs", params={"after": "not-a-cursor"}), 422, "invalid_request")
+    assert_problem(client.get("/v1/runs", params={"status": "bogus"}), 422, "invalid_request")
+
+
+def test_read_your_writes_reports_lag_when_the_views_are_behind(
+    container: Container, database_url: str
+) -> None:
+    # no projector running: the views never catch up
+    with TestClient(api_app(container)) as c:
+        submitted = c.post("/v1/commands/submit", json={"kind": "noop"}).json()
+        r = c.get(f"/v1/runs/{submitted['run_id']}", params={"min_position": submitted["position"]})
+        assert_problem(r, 404, "not_found")
+        container.projector().start()
+        r = c.get(
+            f"/v1/runs/{submitted['run_id']}",
+            headers={"Synaps-Min-Position": str(submitted["position"])},
+        )
+        assert r.status_code == 200
+        assert r.headers["Synaps-Projection-Lag"] == "0"
+
+
+def test_long_poll_returns_when_the_run_finishes(client: TestClient) -> None:  # type: ignore[type-arg]
+    import threading
+    import time
+
+    submitted = client.post("/v1/commands/submit", json={"kind": "noop"}).json()
+
+    def finish_soon() -> None:
+        time.sleep(0.5)
+        (task,) = client.post("/v1/queue/claim", json={"worker_id": "w"}).json()["tasks"]
+        client.post("/v1/queue/complete", json={"task_id": task["task_id"], "attempt": 1})
+
+    threading.Thread(target=finish_soon).start()
+    started = time.monotonic()
+    r = client.get(
+        f"/v1/runs/{submitted['run_id']}",
+        params={"min_position": submitted["position"], "wait": 20},
+    )
+    assert r.json()["status"] == "succeeded"
+    assert 0.4 < time.monotonic() - started < 10

@@ -1,0 +1,158 @@
+"""Queries over the projected read models (runs, tasks, audit log)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from projections.runs import RunRow, TaskRow
+from schemas.views import (
+    AttemptView,
+    EventView,
+    RunSummary,
+    RunView,
+    TaskCounts,
+    TaskView,
+)
+
+__all__ = ["PostgresRunReads"]
+
+_SUMMARY_COLUMNS = (
+    "run_id, kind, status, tenant, created_at, started_at, finished_at, error,"
+    " tasks_total, tasks_queued, tasks_running, tasks_succeeded, tasks_dead, tasks_cancelled,"
+    " created_position"
+)
+
+
+class PostgresRunReads:
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
+        self._pool = pool
+
+    def get(self, run_id: UUID, tenant: str) -> RunView | None:
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            raw = cur.execute(
+                "SELECT * FROM synaps_runs WHERE run_id = %s AND tenant = %s", (run_id, tenant)
+            ).fetchone()
+            if raw is None:
+                return None
+            run = msgspec.convert(raw, RunRow)
+            task_rows = {
+                r["task_id"]: msgspec.convert(r, TaskRow)
+                for r in cur.execute(
+                    "SELECT * FROM synaps_tasks WHERE run_id = %s", (run_id,)
+                ).fetchall()
+            }
+            events = cur.execute(
+                "SELECT type, position, time, actor, aggregate_id, aggregate_version, tenant,"
+                " correlation_id, causation_id, data FROM synaps_audit_log"
+                " WHERE correlation_id = %s AND tenant = %s ORDER BY position",
+                (str(run_id), tenant),
+            ).fetchall()
+        tasks = [_task_view(task_rows[t]) for t in run.task_ids if t in task_rows]
+        return RunView(
+            run_id=run.run_id,
+            command_id=run.command_id,
+            thread_id=run.thread_id,
+            kind=run.kind,
+            tenant=run.tenant,
+            status=run.status,
+            input=run.input,
+            output=run.output,
+            error=run.error,
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+            tasks=tasks,
+            events=[msgspec.convert(e, EventView) for e in events],
+            position=run.position,
+        )
+
+    def list_runs(
+        self, tenant: str, *, status: str | None, kind: str | None, limit: int, after: int | None
+    ) -> tuple[list[RunSummary], int | None]:
+        """Newest first; ``after`` is the cursor (creation position) of the last seen run."""
+        where = ["tenant = %(tenant)s"]
+        if status:
+            where.append("status = %(status)s")
+        if kind:
+            where.append("kind = %(kind)s")
+        if after is not None:
+            where.append("created_position < %(after)s")
+        sql = (
+            f"SELECT {_SUMMARY_COLUMNS} FROM synaps_runs WHERE {' AND '.join(where)}"
+            " ORDER BY created_position DESC LIMIT %(limit)s"
+        )
+        params = {
+            "tenant": tenant,
+            "status": status,
+            "kind": kind,
+            "after": after,
+            "limit": limit + 1,
+        }
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(sql, params).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        summaries = [_summary(r) for r in rows]
+        return summaries, (int(rows[-1]["created_position"]) if more and rows else None)
+
+    def lag(self, projections: list[str], position: int) -> int:
+        """Events at or below ``position`` that some of ``projections`` have not applied."""
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM synaps_events WHERE notification_id <= %s"
+                " AND notification_id > (SELECT coalesce(min(position), 0)"
+                "   FROM synaps_projections WHERE name = ANY(%s))",
+                (position, projections),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+
+def _task_view(row: TaskRow) -> TaskView:
+    return TaskView(
+        task_id=row.task_id,
+        kind=row.kind,
+        queue=row.queue,
+        priority=row.priority,
+        status=row.status,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        created_at=row.created_at,
+        available_at=row.available_at if row.status == "queued" else None,
+        claimed_at=row.claimed_at,
+        finished_at=row.finished_at,
+        lease_expires_at=row.lease_expires_at,
+        worker_id=row.worker_id,
+        output=row.output,
+        error=row.error,
+        attempts=[
+            AttemptView(**{f: getattr(a, f) for f in a.__struct_fields__}) for a in row.attempts
+        ],
+    )
+
+
+def _summary(row: dict[str, Any]) -> RunSummary:
+    finished, created = row["finished_at"], row["created_at"]
+    return RunSummary(
+        run_id=row["run_id"],
+        kind=row["kind"],
+        status=row["status"],
+        tenant=row["tenant"],
+        created_at=created,
+        started_at=row["started_at"],
+        finished_at=finished,
+        duration_seconds=(finished - created).total_seconds() if finished else None,
+        error=row["error"],
+        tasks=TaskCounts(
+            total=row["tasks_total"],
+            queued=row["tasks_queued"],
+            running=row["tasks_running"],
+            succeeded=row["tasks_succeeded"],
+            dead=row["tasks_dead"],
+            cancelled=row["tasks_cancelled"],
+        ),
+    )

@@ -1,0 +1,16 @@
+"""The projections synaps runs, by name."""
+
+from __future__ import annotations
+
+from projections.audit import AuditLogProjection, AuditSealProjection
+from projections.processor import Processor
+from projections.runs import RunsProjection
+
+__all__ = ["INLINE", "processors"]
+
+# Written in the same statement as the events (no processor, never behind).
+INLINE = ("queue",)
+
+
+def processors() -> list[Processor]:
+    return [RunsProjection(), AuditLogProjection(), AuditSealProjection()]
