@@ -113,7 +113,6 @@ class ProjectionRunner:
             if upto == position:
                 self._heartbeat(cur)
                 return 0
-            entries = self._entries(rows)
             with conn.transaction():
                 locked = cur.execute(
                     "SELECT position FROM synaps_projections WHERE name = %s FOR UPDATE",
@@ -121,20 +120,38 @@ class ProjectionRunner:
                 ).fetchone()
                 if locked is None or int(locked[0]) != position:
                     return 0  # another runner applied this page first
-                changes = self.processor.apply(cur, entries, self.tables) if entries else Changes()
-                self._record_progress(len(entries))
-                cur.execute(
-                    "UPDATE synaps_projections SET position = %s, events = events + %s,"
-                    " state = 'running', error = NULL, error_position = NULL, rate = %s,"
-                    " heartbeat_at = now(), updated_at = now() WHERE name = %s",
-                    (upto, len(entries), self.rate(), self.name),
-                )
-                if self.notify and entries:
-                    cur.execute(
-                        "SELECT pg_notify(%s, %s)",
-                        (CHANGES_CHANNEL, _notice(self.name, upto, changes)),
-                    )
-            return len(entries)
+                return self._apply_page(cur, rows, upto)
+
+    def step_in(self, cur: psycopg.Cursor[Any]) -> int:
+        """Apply the next page inside the caller's transaction (which holds the lock)."""
+        row = cur.execute(
+            "SELECT position FROM synaps_projections WHERE name = %s FOR UPDATE", (self.name,)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"projection {self.name} has no tracking row")
+        position = int(row[0])
+        rows, upto = self.recorder.select_page(
+            position, self._batch, self.processor.topics, cur=cur
+        )
+        if upto == position:
+            return 0
+        return self._apply_page(cur, rows, upto) or 1
+
+    def _apply_page(self, cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]], upto: int) -> int:
+        entries = self._entries(rows)
+        changes = self.processor.apply(cur, entries, self.tables) if entries else Changes()
+        self._record_progress(len(entries))
+        cur.execute(
+            "UPDATE synaps_projections SET position = %s, events = events + %s,"
+            " state = 'running', error = NULL, error_position = NULL, rate = %s,"
+            " heartbeat_at = now(), updated_at = now() WHERE name = %s",
+            (upto, len(entries), self.rate(), self.name),
+        )
+        if self.notify and entries:
+            cur.execute(
+                "SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, _notice(self.name, upto, changes))
+            )
+        return len(entries)
 
     def _entries(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         if self.processor.decodes:
