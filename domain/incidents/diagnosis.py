@@ -1,0 +1,117 @@
+"""Rules first: run every rule over the pods in scope, rank what they found, and say
+``healthy`` (with the facts that show it) when nothing current is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from msgspec import Struct
+
+from domain.incidents.context import RuleContext
+from domain.incidents.findings import Finding
+from domain.incidents.package import EvidencePackage
+from domain.incidents.ranking import merge_findings, rank_findings
+from domain.incidents.remediation import Remediation, remediation_for
+from domain.incidents.rules import RULES
+from domain.incidents.scope import Scope, resolve_scope
+from domain.incidents.taxonomy import RootCause
+
+__all__ = ["MAX_EVIDENCE", "Diagnosis", "diagnose"]
+
+MAX_EVIDENCE = 8
+
+
+class Diagnosis(Struct, frozen=True, kw_only=True):
+    root_cause: Finding
+    remediation: Remediation
+    scope: Scope
+    others: tuple[Finding, ...] = ()
+    reference_time: datetime | None = None
+
+
+def _pod_health_line(ctx: RuleContext, name: str) -> str | None:
+    pod = ctx.package.pod(name)
+    if pod is None:
+        return None
+    if pod.is_completed:
+        ready = f"0/{len(pod.app_containers)}"
+        return f"pod {pod.name} phase=Succeeded (Completed, {ready} ready by design)"
+    restarts = pod.restarts()
+    line = (
+        f"pod {pod.name} phase={pod.phase} Ready={'True' if pod.is_ready else 'False'} "
+        f"restartCount={restarts}"
+    )
+    if restarts:
+        last = max(
+            (c.last_state.finished_at for c in pod.containers if c.last_state.finished_at),
+            default=None,
+        )
+        if last is not None:
+            line += f" (last restart {last:%Y-%m-%dT%H:%M:%SZ}, not recent)"
+    return line
+
+
+def _healthy(ctx: RuleContext) -> Finding:
+    lines = [line for name in ctx.scope.pods[:4] if (line := _pod_health_line(ctx, name))]
+    running = [p for p in ctx.pods if p.phase == "Running"]
+    ready = [p for p in running if p.is_ready]
+    completed = [p for p in ctx.pods if p.is_completed]
+    summary = f"{len(ready)}/{len(running)} running pods Running and Ready"
+    if completed:
+        summary += f"; {len(completed)} Completed job pod(s)"
+    lines.insert(0, summary)
+    for service in ctx.package.services:
+        if service.ready_addresses and any(a in ctx.scope.pods for a in service.ready_addresses):
+            lines.append(
+                f"Service {service.name} has {len(service.ready_addresses)} ready endpoint(s)"
+            )
+    warnings = [
+        e
+        for e in ctx.package.events
+        if e.is_warning and (ctx.scope.is_namespace or e.object_name in ctx.scope.pods)
+    ]
+    current = [e for e in warnings if ctx.recent(e.last_seen)]
+    if not warnings:
+        lines.append("no Warning events")
+    else:
+        lines.append(
+            f"{len(warnings)} Warning event(s), none explaining a current failure "
+            f"(latest: {warnings[-1].reason} {warnings[-1].message[:120]})"
+            if current
+            else f"{len(warnings)} stale Warning event(s)"
+        )
+    confidence = 0.9 if ctx.pods and len(ready) == len(running) else 0.7
+    if not ctx.pods:
+        confidence = 0.6
+    return Finding(cause=RootCause.HEALTHY, confidence=confidence, evidence=tuple(lines))
+
+
+def diagnose(package: EvidencePackage, hints: Sequence[str] = ()) -> Diagnosis:
+    scope = resolve_scope(package, hints)
+    ctx = RuleContext(package, scope)
+    findings = rank_findings(merge_findings([f for rule in RULES for f in rule(ctx)]))
+    primary = findings[0] if findings else _healthy(ctx)
+    primary = Finding(
+        cause=primary.cause,
+        confidence=primary.confidence,
+        evidence=primary.evidence[:MAX_EVIDENCE],
+        pods=primary.pods,
+        container=primary.container,
+        current=primary.current,
+        facts=primary.facts,
+    )
+    workload = scope.target or (
+        ctx.package.pod(primary.pods[0]).workload.name  # type: ignore[union-attr]
+        if primary.pods
+        and ctx.package.pod(primary.pods[0]) is not None
+        and ctx.package.pod(primary.pods[0]).workload is not None  # type: ignore[union-attr]
+        else ""
+    )
+    return Diagnosis(
+        root_cause=primary,
+        remediation=remediation_for(primary, package.namespace, workload),
+        scope=scope,
+        others=tuple(findings[1:]),
+        reference_time=ctx.now,
+    )
