@@ -86,7 +86,8 @@ def read_snapshot(directory: Path, namespace: str | None = None) -> KubeSnapshot
         quotas=_read_list(directory, "resourcequotas.json", k.ResourceQuota),
         logs=_read_logs(directory, pods),
     )
-    snapshot.namespace = namespace or _namespace(snapshot)
+    # A dump is a snapshot of one namespace: what its objects say wins over a guess.
+    snapshot.namespace = _namespace(snapshot) or namespace or ""
     return snapshot
 
 

@@ -19,7 +19,8 @@ def state_line(pod: PodEvidence, container: ContainerEvidence) -> str:
     parts = [container_label(pod, container)]
     if state.kind == "waiting":
         parts.append(f"state.waiting.reason={state.reason}")
-        if state.message:
+        # The back-off message only repeats the pod's name; other reasons say why.
+        if state.message and state.reason != "CrashLoopBackOff":
             parts.append(f'message="{state.message[:240]}"')
     elif state.kind == "terminated":
         parts.append(f"state.terminated.reason={state.reason} exitCode={state.exit_code}")
