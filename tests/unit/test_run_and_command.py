@@ -59,7 +59,7 @@ def test_settling_twice_changes_nothing() -> None:
 
 
 def test_cancel_is_idempotent_but_refused_once_finished() -> None:
-    run, (a,) = new_run(1)
+    run, (_a,) = new_run(1)
     assert run.cancel(reason="r", ctx=CTX, now=T0)
     assert not run.cancel(reason="r", ctx=CTX, now=T0)
     done, (b,) = new_run(1)
