@@ -27,9 +27,8 @@ def _collector(url: str) -> ClusterCollector:
 
 
 async def _collect(case: Path, namespace: str) -> tuple[EvidencePackage, list[str]]:
-    async with serve_dump(case, namespace) as (url, requests):
-        async with _collector(url) as collector:
-            package = await collector.collect(namespace)
+    async with serve_dump(case, namespace) as (url, requests), _collector(url) as collector:
+        package = await collector.collect(namespace)
     return package, requests
 
 
@@ -40,7 +39,7 @@ def _comparable(package: EvidencePackage) -> EvidencePackage:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_collector_yields_the_same_evidence_as_the_dump_reader(case: Path) -> None:
     from_dump = DumpDirectory(case).read()
-    from_cluster, requests = asyncio.run(_collect(case, from_dump.namespace))
+    from_cluster, _requests = asyncio.run(_collect(case, from_dump.namespace))
     assert _comparable(from_cluster) == _comparable(from_dump)
     assert from_cluster.source.startswith("cluster:http://127.0.0.1:")
 
@@ -61,7 +60,8 @@ def test_collector_reads_the_real_api_paths_including_previous_logs() -> None:
     previous = [r for r in requests if "/log?" in r and "previous=true" in r.lower()]
     assert any("inventory-sync-582ltgrzzb-bhtp4/log" in r for r in previous)
     pod = package.pod("inventory-sync-582ltgrzzb-bhtp4")
-    assert pod is not None and pod.containers[0].previous_log is not None
+    assert pod is not None
+    assert pod.containers[0].previous_log is not None
     assert "Connection refused" in pod.containers[0].previous_log.text
 
 
@@ -69,7 +69,8 @@ def test_a_container_that_never_started_has_no_log() -> None:
     package, _ = asyncio.run(_collect(SHARED / "pub-05-invoice-api", "billing"))
     pod = package.pod("invoice-api-t4jtn69d8-svjc6")
     assert pod is not None
-    assert pod.containers[0].log is None and pod.containers[0].previous_log is None
+    assert pod.containers[0].log is None
+    assert pod.containers[0].previous_log is None
 
 
 def test_an_unreachable_api_is_a_collector_error() -> None:
