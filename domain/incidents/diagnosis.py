@@ -87,11 +87,39 @@ def _healthy(ctx: RuleContext) -> Finding:
     return Finding(cause=RootCause.HEALTHY, confidence=confidence, evidence=tuple(lines))
 
 
+def _best_guess(ctx: RuleContext) -> Finding | None:
+    """Pods in scope that are plainly not fine, though no rule could say why: never call
+    that healthy (nor unknown); name the likeliest cause from their state, unsure."""
+    for pod in ctx.pods:
+        if pod.phase in ("Succeeded", "Failed") or (pod.phase == "Running" and pod.is_ready):
+            continue  # finished pods are judged by the rules (superseded, stale evictions)
+        state = f"pod {pod.name} phase={pod.phase} Ready={'True' if pod.is_ready else 'False'}"
+        waiting = [c for c in pod.containers if c.state.kind == "waiting"]
+        if pod.phase == "Pending" and not pod.node_name:
+            cause = RootCause.UNSCHEDULABLE_RESOURCES
+        elif any(c.init and c.state.kind != "terminated" for c in pod.containers):
+            cause = RootCause.INIT_CONTAINER_FAILURE
+        elif any(c.state.reason == "ContainerCreating" for c in waiting):
+            cause = RootCause.VOLUME_MOUNT_FAILURE
+        elif any(c.state.kind == "running" and not c.ready for c in pod.app_containers):
+            cause = RootCause.READINESS_PROBE_FAILURE
+        else:
+            cause = RootCause.CRASH_LOOP
+        details = [f"{c.name}: {c.state.kind} {c.state.reason}".rstrip() for c in pod.containers]
+        return Finding(
+            cause=cause,
+            confidence=0.5,
+            evidence=(state, "containers " + "; ".join(details)),
+            pods=(pod.name,),
+        )
+    return None
+
+
 def diagnose(package: EvidencePackage, hints: Sequence[str] = ()) -> Diagnosis:
     scope = resolve_scope(package, hints)
     ctx = RuleContext(package, scope)
     findings = rank_findings(merge_findings([f for rule in RULES for f in rule(ctx)]))
-    primary = findings[0] if findings else _healthy(ctx)
+    primary = findings[0] if findings else (_best_guess(ctx) or _healthy(ctx))
     primary = Finding(
         cause=primary.cause,
         confidence=primary.confidence,

@@ -45,7 +45,7 @@ _DEPENDENCY = re.compile(
     r"|java\.net\.ConnectException|communications link failure|error 111 connecting"
     r"|ServerSelectionTimeoutError|MongoServerSelectionError|NoBrokersAvailable"
     r"|failed to connect to|unable to connect to|connect: network is unreachable"
-    r"|dial tcp [^ ]+: (?:connect|lookup|i/o)",
+    r"|dial tcp [^ ]+: (?:connect|lookup|i/o)|could not be established|Broker may not be available",
     re.IGNORECASE,
 )
 _OUT_OF_MEMORY = re.compile(
@@ -73,6 +73,8 @@ _PATTERNS = (
     (LogCause.DEPENDENCY, _DEPENDENCY),
 )
 TAIL_LINES = 40
+# A single connection error counts only this close to the end of the log.
+_NEAR_END = 10
 
 
 class LogVerdict(Struct, frozen=True, kw_only=True):
@@ -95,9 +97,12 @@ def read_log_tail(lines: Sequence[str]) -> LogVerdict | None:
             if not pattern.search(line):
                 continue
             later = tail[index + 1 :]
-            if cause is LogCause.DEPENDENCY and any(_RECOVERED.search(x) for x in later):
-                return None
             hits = sum(1 for x in tail if pattern.search(x))
+            if cause is LogCause.DEPENDENCY:
+                if any(_RECOVERED.search(x) for x in later):
+                    return None  # a retry that got through: not why the process died
+                if hits < 2 and len(later) > _NEAR_END:
+                    continue  # one old hiccup far from the end explains nothing
             return LogVerdict(cause=cause, line=_clip(line), hits=hits)
     return None
 

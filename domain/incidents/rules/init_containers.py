@@ -16,6 +16,7 @@ __all__ = ["init_container_failures"]
 
 # An init container still running after this long is stuck (a wait loop that never ends).
 STUCK_AFTER = timedelta(minutes=10)
+LOOP_LINES = 5
 
 
 def _initialized(pod: PodEvidence) -> bool:
@@ -32,6 +33,14 @@ def _failed(container: ContainerEvidence) -> bool:
         return True
     ended = container.last_terminated()
     return ended is not None and ended.exit_code not in (0, None)
+
+
+def _looping(container: ContainerEvidence) -> bool:
+    """A wait script printing the same line over and over: it is not getting anywhere."""
+    if container.log is None:
+        return False
+    tail = container.log.tail(20)
+    return len(tail) >= LOOP_LINES and max(tail.count(line) for line in tail) >= LOOP_LINES
 
 
 def _log_evidence(pod: PodEvidence, container: ContainerEvidence) -> list[str]:
@@ -78,11 +87,11 @@ def init_container_failures(ctx: RuleContext) -> list[Finding]:
                         ),
                     )
                 confidence = 0.9
-            elif container.state.kind == "running" and not ctx.recent(
-                container.state.started_at, STUCK_AFTER
+            elif container.state.kind == "running" and (
+                not ctx.recent(container.state.started_at, STUCK_AFTER) or _looping(container)
             ):
                 evidence = [f"{state_line(pod, container)} since {container.state.started_at}"]
-                confidence = 0.72
+                confidence = 0.75
             else:
                 continue
             evidence += _log_evidence(pod, container) + _context_lines(pod)
