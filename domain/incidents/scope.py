@@ -34,7 +34,7 @@ def _workload_names(package: EvidencePackage) -> dict[str, list[OwnerRef]]:
     """Top-level controllers by name: a Deployment, not the ReplicaSet it owns."""
     names: dict[str, list[OwnerRef]] = {}
     refs = [p.workload for p in package.pods if p.workload] + [
-        w.ref for w in package.workloads if w.owner is None
+        w.owner or w.ref for w in package.workloads if w.owner is None or w.owner.kind == "CronJob"
     ]
     for ref in refs:
         bucket = names.setdefault(ref.name, [])
