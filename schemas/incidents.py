@@ -63,3 +63,4 @@ class IncidentReport(Struct, frozen=True, kw_only=True):
     plan: PlanView | None = None
     snapshot_time: datetime | None = None
     rationale: str = ""
+    rule_errors: list[str] = field(default_factory=list)

@@ -35,10 +35,10 @@ def _read_list(directory: Path, name: str, item: type[T], *, required: bool = Fa
         return []
     try:
         return k.decode_list(path.read_bytes(), item)
+    except msgspec.ValidationError as exc:  # a subclass of DecodeError: test it first
+        raise DumpError(f"{path}: not a kubectl {item.__name__} list ({exc})") from None
     except msgspec.DecodeError as exc:
         raise DumpError(f"{path}: not valid JSON ({exc})") from None
-    except msgspec.ValidationError as exc:
-        raise DumpError(f"{path}: not a kubectl {item.__name__} list ({exc})") from None
 
 
 def _read_logs(directory: Path, pods: list[k.Pod]) -> list[ContainerLog]:

@@ -14,6 +14,7 @@ from domain.incidents.timeline import RECENT, is_recent, reference_time
 __all__ = ["RuleContext"]
 
 _FIELD_CONTAINER = re.compile(r"\{([^}]+)\}")
+_EVENT_SLACK = timedelta(minutes=2)
 
 
 class RuleContext:
@@ -46,9 +47,22 @@ class RuleContext:
     def node_of(self, pod: PodEvidence) -> NodeEvidence | None:
         return self.package.node(pod.node_name) if pod.node_name else None
 
-    def restarted_recently(self, container: ContainerEvidence) -> bool:
+    def restarted_recently(self, pod: PodEvidence, container: ContainerEvidence) -> bool:
+        """A restart within the last hour, corroborated.
+
+        In a dump the newest timestamp may be the restart itself, which would make
+        any old restart look fresh. A restart that really is recent left events
+        (Pulled/Started/BackOff/Killing live for an hour), so ask for one, unless a
+        live collector's clock says when "now" is.
+        """
         if container.restart_count == 0:
             return False
-        last = container.last_state
-        moment = last.finished_at or container.state.started_at
-        return self.recent(moment)
+        moment = container.last_state.finished_at or container.state.started_at
+        if not self.recent(moment):
+            return False
+        if self.package.collected_at is not None or moment is None:
+            return True
+        return any(
+            e.last_seen is None or e.last_seen >= moment - _EVENT_SLACK
+            for e in self.package.events_about("Pod", pod.name)
+        )

@@ -28,6 +28,19 @@ class Diagnosis(Struct, frozen=True, kw_only=True):
     scope: Scope
     others: tuple[Finding, ...] = ()
     reference_time: datetime | None = None
+    # Rules that failed on this package (odd input): the answer comes from the others.
+    rule_errors: tuple[str, ...] = ()
+
+
+def _run_rules(ctx: RuleContext) -> tuple[list[Finding], list[str]]:
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for rule in RULES:
+        try:
+            findings.extend(rule(ctx))
+        except Exception as exc:  # noqa: BLE001 - one rule tripping on odd input must not cost the diagnosis
+            errors.append(f"{rule.__name__}: {type(exc).__name__}: {exc}")
+    return findings, errors
 
 
 def _pod_health_line(ctx: RuleContext, name: str) -> str | None:
@@ -118,7 +131,8 @@ def _best_guess(ctx: RuleContext) -> Finding | None:
 def diagnose(package: EvidencePackage, hints: Sequence[str] = ()) -> Diagnosis:
     scope = resolve_scope(package, hints)
     ctx = RuleContext(package, scope)
-    findings = rank_findings(merge_findings([f for rule in RULES for f in rule(ctx)]))
+    found, errors = _run_rules(ctx)
+    findings = rank_findings(merge_findings(found))
     primary = findings[0] if findings else (_best_guess(ctx) or _healthy(ctx))
     primary = Finding(
         cause=primary.cause,
@@ -142,4 +156,5 @@ def diagnose(package: EvidencePackage, hints: Sequence[str] = ()) -> Diagnosis:
         scope=scope,
         others=tuple(findings[1:]),
         reference_time=ctx.now,
+        rule_errors=tuple(errors),
     )

@@ -26,7 +26,9 @@ class LogCause(StrEnum):
 _EXEC = re.compile(
     r"exec format error|executable file not found|exec: \"[^\"]+\": (?:stat|permission)"
     r"|^exec [^:]+: no such file or directory|: not found$|cannot execute binary file"
-    r"|no such file or directory: unknown|OCI runtime (?:create|exec) failed",
+    r"|no such file or directory: unknown|OCI runtime (?:create|exec) failed"
+    r"|can't open file '[^']+': \[Errno 2\]|Error: Cannot find module '/"
+    r"|Could not find or load main class|Unable to access jarfile",
     re.IGNORECASE,
 )
 _PERMISSION = re.compile(

@@ -3,7 +3,8 @@
 The operator names a workload the way they think of it ("the api deploy",
 "inventory-sync", "pod checkout-7d9f..."). Each hint from the question is
 matched against controller names, app labels, Service names and pod names;
-the first hints that match decide. No match means the whole namespace.
+the first hints that match decide (exact names, then Services, then name
+prefixes, then single words of a name). No match means the whole namespace.
 """
 
 from __future__ import annotations
@@ -63,9 +64,19 @@ def _prefixed(package: EvidencePackage, hint: str) -> list[PodEvidence]:
     return [p for p in package.pods if p.name.startswith(f"{hint}-")]
 
 
+def _component(package: EvidencePackage, hint: str) -> list[PodEvidence]:
+    """Last resort: "redis" for newsletter-redis, "db" for orders-db (a word of the name)."""
+    return [
+        p
+        for p in package.pods
+        if (p.workload is not None and hint in p.workload.name.split("-"))
+        or any(c.name == hint for c in p.containers)
+    ]
+
+
 def resolve_scope(package: EvidencePackage, hints: Sequence[str]) -> Scope:
     workload_names = _workload_names(package)
-    for strategy in ("exact", "service", "prefix"):
+    for strategy in ("exact", "service", "prefix", "component"):
         matched: dict[str, PodEvidence] = {}
         workloads: list[OwnerRef] = []
         targets: list[str] = []
@@ -75,8 +86,10 @@ def resolve_scope(package: EvidencePackage, hints: Sequence[str]) -> Scope:
                 found = workload_names.get(hint, [])
             elif strategy == "service":
                 pods, found = _service_pods(package, hint), []
-            else:
+            elif strategy == "prefix":
                 pods, found = _prefixed(package, hint), []
+            else:
+                pods, found = _component(package, hint), []
             if not pods and not found:
                 continue
             targets.append(hint)

@@ -99,7 +99,7 @@ class IncidentAgent:
             evidence=[self.redactor.redact(line) for line in primary.evidence],
         )
         remediation = diagnosis.remediation
-        needs_review, rationale = False, ""
+        needs_review, rationale = bool(diagnosis.rule_errors), ""
         if primary.confidence < self.threshold:
             verdict = await self._arbitrate(question, package, diagnosis)
             if verdict is None:
@@ -119,7 +119,7 @@ class IncidentAgent:
                     diagnosis.scope.target or "",
                 )
                 rationale = verdict.rationale
-                needs_review = verdict.confidence < self.threshold
+                needs_review = needs_review or verdict.confidence < self.threshold
         return IncidentReport(
             intent=plan.intent.value,
             namespace=package.namespace,
@@ -136,4 +136,5 @@ class IncidentAgent:
             plan=plan_view(plan),
             snapshot_time=diagnosis.reference_time,
             rationale=rationale,
+            rule_errors=list(diagnosis.rule_errors),
         )

@@ -56,7 +56,7 @@ def _troubled(ctx: RuleContext, pod: PodEvidence, container: ContainerEvidence) 
     if state.kind == "terminated":
         failed = state.exit_code not in (0, None) or state.reason == "OOMKilled"
         return True if failed and not _superseded(ctx, pod) else None
-    if ctx.restarted_recently(container):
+    if ctx.restarted_recently(pod, container):
         return not container.ready
     return None
 
@@ -69,9 +69,9 @@ def _superseded(ctx: RuleContext, pod: PodEvidence) -> bool:
         complete = workload.condition("Complete")
         if complete is not None and complete.status == "True":
             return True
+    began = pod.started_at or pod.created_at
     return any(
-        p.is_completed
-        and (p.started_at or p.created_at or 0) > (pod.started_at or pod.created_at or 0)  # type: ignore[operator]
+        p.is_completed and began is not None and (p.started_at or p.created_at or began) > began
         for p in ctx.package.related_pods(pod)
     )
 
