@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from msgspec import Struct
 
 from domain.incidents.context import RuleContext
 from domain.incidents.findings import Finding
 from domain.incidents.package import EvidencePackage
+from domain.incidents.pods import PodEvidence
 from domain.incidents.ranking import merge_findings, rank_findings
 from domain.incidents.remediation import Remediation, remediation_for
 from domain.incidents.rules import RULES
@@ -20,6 +21,8 @@ from domain.incidents.taxonomy import RootCause
 __all__ = ["MAX_EVIDENCE", "Diagnosis", "diagnose"]
 
 MAX_EVIDENCE = 8
+# How long a pod may take to come up before "not ready yet" counts as a problem.
+STARTING = timedelta(minutes=5)
 
 
 class Diagnosis(Struct, frozen=True, kw_only=True):
@@ -100,12 +103,24 @@ def _healthy(ctx: RuleContext) -> Finding:
     return Finding(cause=RootCause.HEALTHY, confidence=confidence, evidence=tuple(lines))
 
 
+def _starting(ctx: RuleContext, pod: PodEvidence) -> bool:
+    """Created or (re)started within the last few minutes, with no warning about it."""
+    began = max(
+        [t for t in (pod.created_at, *(c.state.started_at for c in pod.containers)) if t],
+        default=None,
+    )
+    warned = any(e.is_warning for e in ctx.pod_events(pod))
+    return began is not None and not warned and ctx.recent(began, STARTING)
+
+
 def _best_guess(ctx: RuleContext) -> Finding | None:
     """Pods in scope that are plainly not fine, though no rule could say why: never call
     that healthy (nor unknown); name the likeliest cause from their state, unsure."""
     for pod in ctx.pods:
         if pod.phase in ("Succeeded", "Failed") or (pod.phase == "Running" and pod.is_ready):
             continue  # finished pods are judged by the rules (superseded, stale evictions)
+        if _starting(ctx, pod):
+            continue  # caught mid-start: a snapshot is taken at any moment
         state = f"pod {pod.name} phase={pod.phase} Ready={'True' if pod.is_ready else 'False'}"
         waiting = [c for c in pod.containers if c.state.kind == "waiting"]
         if pod.phase == "Pending" and not pod.node_name:

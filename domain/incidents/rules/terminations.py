@@ -100,7 +100,11 @@ def _memory_facts(pod: PodEvidence, container: ContainerEvidence) -> list[str]:
     return facts
 
 
-def _restart_confidence(container: ContainerEvidence) -> float:
+def _restart_confidence(ctx: RuleContext, pod: PodEvidence, container: ContainerEvidence) -> float:
+    if pod.restart_policy != "Always":
+        # A Job retries in new pods, not restarts: count the failed runs instead.
+        runs = 1 + sum(1 for p in ctx.package.related_pods(pod) if p.phase == "Failed")
+        return 0.9 if runs >= 3 else 0.85 if runs == 2 else 0.8
     if container.restart_count > CRASH_LOOP_RESTARTS:
         return 0.9
     return 0.8 if container.state.reason == "CrashLoopBackOff" else 0.72
@@ -164,7 +168,7 @@ def classify_termination(
     backoff = ctx.pod_events(pod, "BackOff", container=container)
     if backoff:
         evidence.append(backoff[-1].describe())
-    return found(RootCause.CRASH_LOOP, _restart_confidence(container), evidence)
+    return found(RootCause.CRASH_LOOP, _restart_confidence(ctx, pod, container), evidence)
 
 
 def _is_start_failure(container: ContainerEvidence, ended: ContainerState) -> bool:

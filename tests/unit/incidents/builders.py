@@ -71,6 +71,7 @@ def pod(
         ),
     )
     fields.setdefault("labels", {"app": workload})
+    fields.setdefault("created_at", ago(600))
     fields.setdefault("node_name", "node-1")
     return PodEvidence(
         name=name,
@@ -80,7 +81,6 @@ def pod(
         conditions=conditions,
         workload=OwnerRef(kind="Deployment", name=workload),
         owner=OwnerRef(kind="ReplicaSet", name=f"{workload}-7d9f8c6b5"),
-        created_at=ago(600),
         **fields,
     )
 

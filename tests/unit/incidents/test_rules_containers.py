@@ -171,3 +171,36 @@ def test_a_failed_job_pod_superseded_by_a_successful_retry_is_history() -> None:
     )
     result = diagnose(package(failed, retried), ["report"]).root_cause
     assert result.cause is RootCause.HEALTHY
+
+
+def test_a_job_failing_in_every_retry_is_a_confident_crash() -> None:
+    runs = [
+        pod(
+            f"export-1-{suffix}",
+            container(
+                state=terminated("Error", 1, minutes_ago=minutes),
+                ready=False,
+                log=log("Traceback (most recent call last):\nRuntimeError: export failed\n"),
+            ),
+            workload="export",
+            phase="Failed",
+            restart_policy="Never",
+            started_at=ago(minutes + 1),
+        )
+        for suffix, minutes in (("aaaaa", 30), ("bbbbb", 20), ("ccccc", 10))
+    ]
+    result = diagnose(package(*runs), ["export"]).root_cause
+    assert result.cause is RootCause.CRASH_LOOP
+    assert result.confidence >= 0.9
+    assert any("RuntimeError: export failed" in e for e in result.evidence)
+
+
+def test_a_pod_caught_while_starting_is_no_incident() -> None:
+    starting = pod(
+        "app-1",
+        container(state=waiting("ContainerCreating"), ready=False, has_status=True),
+        phase="Pending",
+        created_at=ago(0.5),
+    )
+    result = diagnose(package(starting), ["app"]).root_cause
+    assert result.cause is RootCause.HEALTHY
