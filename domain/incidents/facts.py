@@ -3,10 +3,26 @@ so an operator can find the same fact with ``kubectl get -o yaml``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from domain.incidents.cluster import KubeEvent
+from domain.incidents.log_signals import fatal_line
 from domain.incidents.pods import ContainerEvidence, ContainerState, PodEvidence
 
-__all__ = ["container_label", "event_line", "log_line", "state_line", "termination_line"]
+__all__ = [
+    "container_label",
+    "event_line",
+    "labels_text",
+    "log_line",
+    "quote_fatal",
+    "state_line",
+    "termination_line",
+]
+
+
+def labels_text(labels: Mapping[str, str] | None) -> str:
+    """``app=web,tier=front``: how kubectl writes a selector."""
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
 
 
 def container_label(pod: PodEvidence, container: ContainerEvidence) -> str:
@@ -48,3 +64,18 @@ def event_line(event: KubeEvent) -> str:
 def log_line(pod: PodEvidence, container: ContainerEvidence, line: str, previous: bool) -> str:
     flag = " --previous" if previous else ""
     return f"kubectl logs {pod.name} -c {container.name}{flag}: {line}"
+
+
+def quote_fatal(
+    pod: PodEvidence, container: ContainerEvidence, *, last_line_otherwise: bool = False
+) -> str | None:
+    """The error line a human would quote from the logs, previous instance first."""
+    for log, previous in ((container.previous_log, True), (container.log, False)):
+        if log is None:
+            continue
+        line = fatal_line(log.lines())
+        if line is None and last_line_otherwise and log.tail(1):
+            line = log.tail(1)[0]
+        if line:
+            return log_line(pod, container, line, previous)
+    return None

@@ -207,7 +207,9 @@ def plan_question(
     hints = tuple(dict.fromkeys([workload] if workload else []).keys()) + tuple(
         c for c in candidates if c != workload
     )
-    if _COLLECT.search(text):
+    if not text.strip():
+        intent, confidence = Intent.NAMESPACE_OVERVIEW, 0.8  # no question: look at everything
+    elif _COLLECT.search(text):
         intent, confidence = Intent.COLLECT_EVIDENCE, 0.85
     elif chosen is not None and (_PROBLEM.search(raw) or workload):
         intent, confidence = Intent.DIAGNOSE_POD, 0.9 if (workload or explicit) else 0.8

@@ -10,6 +10,7 @@ import ipaddress
 
 from domain.incidents.cluster import ServiceEvidence
 from domain.incidents.context import RuleContext
+from domain.incidents.facts import labels_text
 from domain.incidents.findings import Finding
 from domain.incidents.log_signals import LogVerdict, dependency_host
 from domain.incidents.package import EvidencePackage
@@ -54,7 +55,7 @@ def _backing(package: EvidencePackage, service: ServiceEvidence) -> list[str]:
     if service.selector:
         pods = [p for p in package.pods if service.selector.items() <= p.labels.items()]
         if not pods:
-            selector = ",".join(f"{k}={v}" for k, v in service.selector.items())
+            selector = labels_text(service.selector)
             lines.append(f"no pod matches Service {service.name} selector {selector}")
         for pod in pods[:3]:
             lines.append(f"pod {pod.name} phase={pod.phase} ready={str(pod.is_ready).lower()}")

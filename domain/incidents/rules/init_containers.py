@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.incidents.context import RuleContext
-from domain.incidents.facts import log_line, state_line, termination_line
+from domain.incidents.facts import quote_fatal, state_line, termination_line
 from domain.incidents.findings import Finding
-from domain.incidents.log_signals import fatal_line
 from domain.incidents.pods import ContainerEvidence, PodEvidence
 from domain.incidents.rules.terminations import classify_termination
 from domain.incidents.taxonomy import RootCause
@@ -41,16 +40,6 @@ def _looping(container: ContainerEvidence) -> bool:
         return False
     tail = container.log.tail(20)
     return len(tail) >= LOOP_LINES and max(tail.count(line) for line in tail) >= LOOP_LINES
-
-
-def _log_evidence(pod: PodEvidence, container: ContainerEvidence) -> list[str]:
-    for log, previous in ((container.previous_log, True), (container.log, False)):
-        if log is None:
-            continue
-        line = fatal_line(log.lines()) or (log.tail(1)[0] if log.tail(1) else None)
-        if line:
-            return [log_line(pod, container, line, previous)]
-    return []
 
 
 def _context_lines(pod: PodEvidence) -> list[str]:
@@ -94,7 +83,8 @@ def init_container_failures(ctx: RuleContext) -> list[Finding]:
                 confidence = 0.75
             else:
                 continue
-            evidence += _log_evidence(pod, container) + _context_lines(pod)
+            quoted = quote_fatal(pod, container, last_line_otherwise=True)
+            evidence += ([quoted] if quoted else []) + _context_lines(pod)
             backoff = ctx.pod_events(pod, "BackOff", container=container)
             if backoff:
                 evidence.append(backoff[-1].describe())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from domain.incidents.context import RuleContext
+from domain.incidents.facts import labels_text
 from domain.incidents.findings import Finding
 from domain.incidents.pods import PodEvidence
 from domain.incidents.quantities import cpu_cores, memory_bytes
@@ -95,7 +96,7 @@ def _capacity_facts(ctx: RuleContext, pod: PodEvidence) -> tuple[list[str], bool
 def _placement_facts(ctx: RuleContext, pod: PodEvidence) -> list[str]:
     facts = []
     if pod.node_selector:
-        selector = ",".join(f"{k}={v}" for k, v in pod.node_selector.items())
+        selector = labels_text(pod.node_selector)
         matching = [
             n.name for n in ctx.package.nodes if pod.node_selector.items() <= n.labels.items()
         ]
@@ -162,7 +163,7 @@ def scheduling_failures(ctx: RuleContext) -> list[Finding]:
                 confidence=confidence,
                 evidence=tuple(evidence),
                 pods=(pod.name,),
-                facts={"node_selector": ",".join(f"{k}={v}" for k, v in pod.node_selector.items())},
+                facts={"node_selector": labels_text(pod.node_selector)},
             )
         )
     return findings

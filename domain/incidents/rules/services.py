@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain.incidents.cluster import ServiceEvidence
 from domain.incidents.context import RuleContext
+from domain.incidents.facts import labels_text
 from domain.incidents.findings import Finding
 from domain.incidents.pods import PodEvidence
 from domain.incidents.taxonomy import RootCause
@@ -39,10 +40,6 @@ def _intended_pods(ctx: RuleContext, service: ServiceEvidence) -> list[PodEviden
             and any(v.startswith(n) or n.startswith(v) for v in values for n in _names(p))
         ]
     return meant
-
-
-def _label_text(labels: dict[str, str] | None) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
 
 
 def _port_mismatch(service: ServiceEvidence, pods: list[PodEvidence]) -> str | None:
@@ -83,9 +80,9 @@ def selector_mismatches(ctx: RuleContext) -> list[Finding]:
         )
         if not any(_selects(service, p) for p in pods):
             evidence = [
-                f"Service {service.name} spec.selector {_label_text(service.selector)} matches "
+                f"Service {service.name} spec.selector {labels_text(service.selector)} matches "
                 f"{len(selected)} pod(s); {endpoints}",
-                f"pod {pods[0].name} labels {_label_text(pods[0].labels)} "
+                f"pod {pods[0].name} labels {labels_text(pods[0].labels)} "
                 f"phase={pods[0].phase} Ready=True",
             ]
             confidence = 0.9 if service.ready_addresses is not None else 0.85
@@ -103,7 +100,7 @@ def selector_mismatches(ctx: RuleContext) -> list[Finding]:
                 confidence=confidence,
                 evidence=tuple(evidence),
                 pods=tuple(p.name for p in pods),
-                facts={"service": service.name, "selector": _label_text(service.selector)},
+                facts={"service": service.name, "selector": labels_text(service.selector)},
             )
         )
     return findings

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 from domain.incidents.context import RuleContext
-from domain.incidents.facts import log_line, state_line, termination_line
+from domain.incidents.facts import log_line, quote_fatal, state_line, termination_line
 from domain.incidents.findings import Finding
-from domain.incidents.log_signals import LogCause, LogVerdict, fatal_line, read_log_tail
+from domain.incidents.log_signals import LogCause, LogVerdict, read_log_tail
 from domain.incidents.pods import ContainerEvidence, ContainerState, PodEvidence
 from domain.incidents.quantities import jvm_size_bytes, memory_bytes
 from domain.incidents.rules.dependencies import dependency_finding
@@ -36,13 +36,6 @@ def log_verdict(container: ContainerEvidence) -> tuple[LogVerdict, bool] | None:
         verdict = read_log_tail(log.lines())
         if verdict is not None:
             return verdict, previous
-    return None
-
-
-def _fatal(pod: PodEvidence, container: ContainerEvidence) -> str | None:
-    for log, previous in ((container.previous_log, True), (container.log, False)):
-        if log is not None and (line := fatal_line(log.lines())):
-            return log_line(pod, container, line, previous)
     return None
 
 
@@ -163,7 +156,7 @@ def classify_termination(
     if probe_kills:
         return found(RootCause.LIVENESS_PROBE_FAILURE, 0.8, [*probe_kills, *base])
     evidence = list(base)
-    if fatal := _fatal(pod, container):
+    if fatal := quote_fatal(pod, container):
         evidence.append(fatal)
     backoff = ctx.pod_events(pod, "BackOff", container=container)
     if backoff:

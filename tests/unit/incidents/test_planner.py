@@ -95,3 +95,7 @@ def test_the_model_is_asked_only_when_the_rules_are_unsure() -> None:
 def test_without_a_model_or_an_answer_the_rule_plan_stands() -> None:
     assert asyncio.run(Planner().plan("hmm")).method == "rule_based"
     assert asyncio.run(Planner(Advisor(None)).plan("hmm")).method == "rule_based"
+
+
+def test_no_question_means_a_look_at_the_whole_namespace() -> None:
+    assert plan_question("", namespace="shop").intent is Intent.NAMESPACE_OVERVIEW
