@@ -23,7 +23,8 @@ _CLAUSE = re.compile(r"^\s*(\d+)\s+(.*)$")
 _RESOURCES = re.compile(r"Insufficient|Too many pods|didn't have free ports", re.IGNORECASE)
 _CLAIMS = re.compile(
     r"unbound immediate PersistentVolumeClaims|persistentvolumeclaim \"[^\"]+\" not found"
-    r"|unbound PersistentVolumeClaims",
+    r"|unbound PersistentVolumeClaims|VolumeBinding|binding volumes|provisioning failed for PVC"
+    r"|didn't find available persistent volumes to bind|did not have enough free storage",
     re.IGNORECASE,
 )
 _PLACEMENT = re.compile(

@@ -347,3 +347,14 @@ def test_a_failing_init_container_blocks_the_pod() -> None:
     result = diagnose(package(target), ["app"]).root_cause
     assert result.cause is RootCause.INIT_CONTAINER_FAILURE
     assert any("init container migrate" in e for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'running PreBind plugin "VolumeBinding": binding volumes: provisioning failed for PVC "data"',
+        "0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind.",
+    ],
+)
+def test_late_binding_volume_failures_are_pvc_pending(message: str) -> None:
+    assert classify_scheduling_message(message) is RootCause.PVC_PENDING
