@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import aiohttp
 from kubernetes_asyncio import client, config
 
 from adapters.k8s import kube_types as k
@@ -105,7 +106,7 @@ class ClusterCollector:
                 response = await call(
                     *args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs
                 )
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, aiohttp.ClientError) as exc:
                 raise CollectorError(f"Kubernetes API unreachable: {exc}") from None
             try:
                 body: bytes = await response.read()

@@ -352,7 +352,8 @@ def test_a_failing_init_container_blocks_the_pod() -> None:
 @pytest.mark.parametrize(
     "message",
     [
-        'running PreBind plugin "VolumeBinding": binding volumes: provisioning failed for PVC "data"',
+        'running PreBind plugin "VolumeBinding": binding volumes: '
+        'provisioning failed for PVC "data"',
         "0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind.",
     ],
 )
