@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from adapters.k8s import kube_types as k
-from adapters.k8s.evidence_mapping import (
+from adapters.k8s.object_mapping import (
     config_map_evidence,
-    controller_of,
     event_evidence,
     node_evidence,
-    pod_evidence,
     pvc_evidence,
     quota_evidence,
     service_evidence,
     workload_evidence,
 )
+from adapters.k8s.pod_mapping import controller_of, pod_evidence
 from domain.incidents.logs import DEFAULT_LOG_CAP_BYTES, LogExcerpt, bound_log
 from domain.incidents.package import EvidencePackage
 from domain.incidents.pods import OwnerRef

@@ -1,4 +1,5 @@
-"""Kubernetes API objects → the analyzer's evidence model.
+"""Kubernetes Pods → pod evidence: every container (init first), its state, spec facts
+and logs. Secrets appear by name only.
 
 Both sources call these functions, which is what makes a dump and a live
 cluster yield the same package for the same objects.
@@ -9,17 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters.k8s import kube_types as k
-from domain.incidents.cluster import (
-    ConfigMapEvidence,
-    KubeEvent,
-    NodeEvidence,
-    PvcEvidence,
-    QuotaEvidence,
-    ServiceEvidence,
-    ServicePortFact,
-    TaintFact,
-    WorkloadEvidence,
-)
 from domain.incidents.logs import LogExcerpt
 from domain.incidents.pods import (
     Condition,
@@ -33,26 +23,16 @@ from domain.incidents.pods import (
     VolumeFact,
 )
 
-__all__ = [
-    "config_map_evidence",
-    "controller_of",
-    "event_evidence",
-    "node_evidence",
-    "pod_evidence",
-    "pvc_evidence",
-    "quota_evidence",
-    "service_evidence",
-    "workload_evidence",
-]
+__all__ = ["Logs", "conditions_of", "controller_of", "pod_evidence", "quantities"]
 
 Logs = Mapping[tuple[str, bool], LogExcerpt]  # (container, previous) -> excerpt
 
 
-def _quantities(values: Mapping[str, k.Quantity] | None) -> dict[str, str]:
+def quantities(values: Mapping[str, k.Quantity] | None) -> dict[str, str]:
     return {name: str(value) for name, value in (values or {}).items()}
 
 
-def _conditions(conditions: list[k.Condition] | None) -> tuple[Condition, ...]:
+def conditions_of(conditions: list[k.Condition] | None) -> tuple[Condition, ...]:
     return tuple(
         Condition(
             type=c.type,
@@ -185,8 +165,8 @@ def _container(
         config_map_refs=tuple(dict.fromkeys(config_maps)),
         ports=tuple(p.container_port for p in spec.ports or []),
         port_names=tuple(p.name for p in spec.ports or [] if p.name),
-        limits=_quantities(resources.limits),
-        requests=_quantities(resources.requests),
+        limits=quantities(resources.limits),
+        requests=quantities(resources.requests),
         probes=tuple(p for p in probes if p is not None),
         security=_security(spec.security_context),
         mounts=tuple(f"{m.name}:{m.mount_path}" for m in spec.volume_mounts or []),
@@ -247,7 +227,7 @@ def pod_evidence(
         phase=status.phase or "",
         reason=status.reason or "",
         message=status.message or "",
-        conditions=_conditions(status.conditions),
+        conditions=conditions_of(status.conditions),
         containers=tuple(containers),
         volumes=tuple(_volume(v) for v in spec.volumes or []),
         restart_policy=spec.restart_policy or "Always",
@@ -263,122 +243,4 @@ def pod_evidence(
         started_at=status.start_time,
         deleted_at=meta.deletion_timestamp,
         pod_ip=status.pod_ip or "",
-    )
-
-
-def event_evidence(event: k.Event) -> KubeEvent:
-    subject = event.involved_object or event.regarding or k.ObjectReference()
-    series = event.series or k.EventSeries()
-    source = event.source or event.deprecated_source or k.EventSource()
-    first = event.first_timestamp or event.deprecated_first_timestamp or event.event_time
-    last = (
-        event.last_timestamp
-        or event.deprecated_last_timestamp
-        or series.last_observed_time
-        or event.event_time
-        or first
-    )
-    return KubeEvent(
-        type=event.type or "Normal",
-        reason=event.reason or "",
-        message=(event.message or event.note or "").strip(),
-        object_kind=subject.kind or "",
-        object_name=subject.name or "",
-        field_path=subject.field_path or "",
-        count=max(event.count or 0, series.count or 0, event.deprecated_count or 0, 1),
-        first_seen=first or event.metadata.creation_timestamp,
-        last_seen=last or event.metadata.creation_timestamp,
-        source=source.component or event.reporting_component or event.reporting_controller or "",
-    )
-
-
-def node_evidence(node: k.Node) -> NodeEvidence:
-    conditions = node.status.conditions or []
-    heartbeats = [c.last_heartbeat_time for c in conditions if c.last_heartbeat_time]
-    return NodeEvidence(
-        name=node.metadata.name,
-        labels=dict(node.metadata.labels or {}),
-        conditions=_conditions(conditions),
-        taints=tuple(
-            TaintFact(key=t.key, value=t.value or "", effect=t.effect or "")
-            for t in node.spec.taints or []
-        ),
-        unschedulable=bool(node.spec.unschedulable),
-        allocatable=_quantities(node.status.allocatable),
-        last_heartbeat=max(heartbeats, default=None),
-    )
-
-
-def workload_evidence(kind: str, workload: k.Workload) -> WorkloadEvidence:
-    spec, status = workload.spec, workload.status
-    template = spec.template or k.PodTemplate()
-    return WorkloadEvidence(
-        kind=kind,
-        name=workload.metadata.name,
-        owner=controller_of(workload.metadata),
-        desired=spec.replicas if kind != "Job" else (spec.completions or spec.parallelism),
-        ready=status.ready_replicas,
-        available=status.available_replicas,
-        current=status.replicas,
-        selector=dict((spec.selector or k.LabelSelector()).match_labels or {}),
-        template_labels=dict(template.metadata.labels or {}),
-        images=tuple(c.image or "" for c in template.spec.containers),
-        conditions=_conditions(status.conditions),
-        succeeded=status.succeeded,
-        failed=status.failed,
-        active=status.active,
-        created_at=workload.metadata.creation_timestamp,
-    )
-
-
-def service_evidence(service: k.Service, endpoints: k.Endpoints | None) -> ServiceEvidence:
-    ready: tuple[str, ...] | None = None
-    not_ready: tuple[str, ...] = ()
-    if endpoints is not None:
-        subsets = endpoints.subsets or []
-
-        def names(addresses: list[k.EndpointAddress] | None) -> tuple[str, ...]:
-            return tuple(
-                (a.target_ref.name if a.target_ref and a.target_ref.name else a.ip)
-                for a in addresses or []
-            )
-
-        ready = tuple(n for s in subsets for n in names(s.addresses))
-        not_ready = tuple(n for s in subsets for n in names(s.not_ready_addresses))
-    return ServiceEvidence(
-        name=service.metadata.name,
-        type=service.spec.type or "ClusterIP",
-        selector=dict(service.spec.selector) if service.spec.selector is not None else None,
-        ports=tuple(
-            ServicePortFact(name=p.name or "", port=p.port, target_port=p.target_port)
-            for p in service.spec.ports or []
-        ),
-        cluster_ip=service.spec.cluster_ip or "",
-        ready_addresses=ready,
-        not_ready_addresses=not_ready,
-    )
-
-
-def pvc_evidence(claim: k.PersistentVolumeClaim) -> PvcEvidence:
-    resources = claim.spec.resources or k.PvcResources()
-    return PvcEvidence(
-        name=claim.metadata.name,
-        phase=claim.status.phase or "",
-        storage_class=claim.spec.storage_class_name or "",
-        volume_name=claim.spec.volume_name or "",
-        access_modes=tuple(claim.spec.access_modes or ()),
-        requested=str((resources.requests or {}).get("storage", "")),
-    )
-
-
-def config_map_evidence(config_map: k.ConfigMap) -> ConfigMapEvidence:
-    keys = list(config_map.data or {}) + list(config_map.binary_data or {})
-    return ConfigMapEvidence(name=config_map.metadata.name, keys=tuple(sorted(keys)))
-
-
-def quota_evidence(quota: k.ResourceQuota) -> QuotaEvidence:
-    return QuotaEvidence(
-        name=quota.metadata.name,
-        hard=_quantities(quota.status.hard or quota.spec.hard),
-        used=_quantities(quota.status.used),
     )
