@@ -66,6 +66,15 @@ _ERRORISH = re.compile(
     r"|not found|no such|exit(?:ed|ing)? with|aborting|critical|segmentation fault|killed",
     re.IGNORECASE,
 )
+# An application failure that explains itself: when it comes after a connection or
+# permission error, the process died of this, not of the earlier error.
+_OWN_FAILURE = re.compile(
+    r"^panic:|nil pointer dereference|index out of range|Segmentation fault|NullPointerException"
+    r"|\b(?:KeyError|TypeError|ValueError|AttributeError|IndexError|NameError|SyntaxError"
+    r"|ZeroDivisionError|ImportError|ModuleNotFoundError|ReferenceError)\b"
+    r"|is not a function|unknown flag|flag provided but not defined|IllegalArgumentException"
+    r"|IllegalStateException|ClassCastException|NumberFormatException",
+)
 _BENIGN_ERROR = re.compile(r"\berror[s]?[=:]\s*(?:0|none|null|false)\b|0 errors", re.IGNORECASE)
 
 _PATTERNS = (
@@ -100,6 +109,10 @@ def read_log_tail(lines: Sequence[str]) -> LogVerdict | None:
                 continue
             later = tail[index + 1 :]
             hits = sum(1 for x in tail if pattern.search(x))
+            if cause in (LogCause.DEPENDENCY, LogCause.PERMISSION) and any(
+                _OWN_FAILURE.search(x) for x in later
+            ):
+                return None  # it went on, then died of its own error
             if cause is LogCause.DEPENDENCY:
                 if any(_RECOVERED.search(x) for x in later):
                     return None  # a retry that got through: not why the process died

@@ -204,3 +204,16 @@ def test_a_pod_caught_while_starting_is_no_incident() -> None:
     )
     result = diagnose(package(starting), ["app"]).root_cause
     assert result.cause is RootCause.HEALTHY
+
+
+def test_a_panic_after_a_tolerated_connection_error_is_the_apps_own_crash() -> None:
+    text = (
+        "WARN cache redis:6379 unavailable: dial tcp 10.0.0.9:6379: connect: connection refused\n"
+        "INFO continuing without cache\n"
+        "panic: runtime error: index out of range [3] with length 3\n"
+        "goroutine 1 [running]:\n"
+    )
+    app = crash(terminated("Error", 2), previous_log=log(text))
+    result = diagnose(package(pod("app-1", app)), ["app"]).root_cause
+    assert result.cause is RootCause.CRASH_LOOP
+    assert any("panic: runtime error" in e for e in result.evidence)
