@@ -18,7 +18,7 @@ from tests.kube_api_server import serve_dump
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "fixtures" / "k8s"
 OWN = REPO / "tests" / "fixtures" / "k8s"
-CASES = sorted(p for root in (SHARED, OWN) if root.is_dir() for p in root.iterdir() if p.is_dir())
+CASES = sorted(p for root in (SHARED, OWN) for p in root.iterdir() if p.is_dir())
 
 
 def _collector(url: str) -> ClusterCollector:
