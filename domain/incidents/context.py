@@ -47,6 +47,12 @@ class RuleContext:
     def node_of(self, pod: PodEvidence) -> NodeEvidence | None:
         return self.package.node(pod.node_name) if pod.node_name else None
 
+    def restarted_within_the_hour(self, container: ContainerEvidence) -> bool:
+        """Its last restart is recent by the timestamps alone."""
+        if container.restart_count == 0:
+            return False
+        return self.recent(container.last_state.finished_at or container.state.started_at)
+
     def restarted_recently(self, pod: PodEvidence, container: ContainerEvidence) -> bool:
         """A restart within the last hour, corroborated.
 
@@ -55,11 +61,9 @@ class RuleContext:
         (Pulled/Started/BackOff/Killing live for an hour), so ask for one, unless a
         live collector's clock says when "now" is.
         """
-        if container.restart_count == 0:
+        if not self.restarted_within_the_hour(container):
             return False
         moment = container.last_state.finished_at or container.state.started_at
-        if not self.recent(moment):
-            return False
         if self.package.collected_at is not None or moment is None:
             return True
         return any(

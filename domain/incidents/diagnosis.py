@@ -131,6 +131,10 @@ def _best_guess(ctx: RuleContext) -> Finding | None:
             cause = RootCause.VOLUME_MOUNT_FAILURE
         elif any(c.state.kind == "running" and not c.ready for c in pod.app_containers):
             cause = RootCause.READINESS_PROBE_FAILURE
+        elif pod.app_containers and all(
+            c.state.kind == "running" and c.ready for c in pod.app_containers
+        ):
+            cause = RootCause.NODE_NOT_READY  # containers fine, pod not: their node's statuses
         else:
             cause = RootCause.CRASH_LOOP
         details = [f"{c.name}: {c.state.kind} {c.state.reason}".rstrip() for c in pod.containers]

@@ -29,7 +29,7 @@ def readiness_failures(ctx: RuleContext) -> list[Finding]:
         for container in pod.app_containers:
             if container.state.kind != "running" or container.ready:
                 continue
-            if ctx.restarted_recently(pod, container):
+            if ctx.restarted_within_the_hour(container):
                 continue  # the termination rule explains a container that keeps restarting
             probes = [
                 e

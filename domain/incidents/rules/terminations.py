@@ -49,8 +49,10 @@ def _troubled(ctx: RuleContext, pod: PodEvidence, container: ContainerEvidence) 
     if state.kind == "terminated":
         failed = state.exit_code not in (0, None) or state.reason == "OOMKilled"
         return True if failed and not _superseded(ctx, pod) else None
+    if not container.ready and ctx.restarted_within_the_hour(container):
+        return True  # back up but not serving: the restart is part of the failure
     if ctx.restarted_recently(pod, container):
-        return not container.ready
+        return False  # serving again; the restart is recent history
     return None
 
 

@@ -217,3 +217,14 @@ def test_a_panic_after_a_tolerated_connection_error_is_the_apps_own_crash() -> N
     result = diagnose(package(pod("app-1", app)), ["app"]).root_cause
     assert result.cause is RootCause.CRASH_LOOP
     assert any("panic: runtime error" in e for e in result.evidence)
+
+
+def test_a_fresh_oom_restart_of_a_not_yet_ready_container_counts_without_events() -> None:
+    app = container(
+        state=running(1),
+        last_state=terminated("OOMKilled", 137, minutes_ago=1),
+        restart_count=3,
+        ready=False,
+    )
+    result = diagnose(package(pod("app-1", app), collected_at=None), ["app"]).root_cause
+    assert result.cause is RootCause.OOM_KILLED
