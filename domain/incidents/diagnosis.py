@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import msgspec
 from msgspec import Struct
 
 from domain.incidents.context import RuleContext
@@ -147,31 +148,24 @@ def _best_guess(ctx: RuleContext) -> Finding | None:
     return None
 
 
+def _workload_of(ctx: RuleContext, finding: Finding) -> str:
+    """What the remediation should name: the asked-about target, else the pods' controller."""
+    if ctx.scope.target:
+        return ctx.scope.target
+    pod = ctx.package.pod(finding.pods[0]) if finding.pods else None
+    return pod.workload.name if pod is not None and pod.workload is not None else ""
+
+
 def diagnose(package: EvidencePackage, hints: Sequence[str] = ()) -> Diagnosis:
     scope = resolve_scope(package, hints)
     ctx = RuleContext(package, scope)
     found, errors = _run_rules(ctx)
     findings = rank_findings(merge_findings(found))
     primary = findings[0] if findings else (_best_guess(ctx) or _healthy(ctx))
-    primary = Finding(
-        cause=primary.cause,
-        confidence=primary.confidence,
-        evidence=primary.evidence[:MAX_EVIDENCE],
-        pods=primary.pods,
-        container=primary.container,
-        current=primary.current,
-        facts=primary.facts,
-    )
-    workload = scope.target or (
-        ctx.package.pod(primary.pods[0]).workload.name  # type: ignore[union-attr]
-        if primary.pods
-        and ctx.package.pod(primary.pods[0]) is not None
-        and ctx.package.pod(primary.pods[0]).workload is not None  # type: ignore[union-attr]
-        else ""
-    )
+    primary = msgspec.structs.replace(primary, evidence=primary.evidence[:MAX_EVIDENCE])
     return Diagnosis(
         root_cause=primary,
-        remediation=remediation_for(primary, package.namespace, workload),
+        remediation=remediation_for(primary, package.namespace, _workload_of(ctx, primary)),
         scope=scope,
         others=tuple(findings[1:]),
         reference_time=ctx.now,

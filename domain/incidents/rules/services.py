@@ -14,7 +14,8 @@ __all__ = ["selector_mismatches"]
 
 
 def _selects(service: ServiceEvidence, pod: PodEvidence) -> bool:
-    return bool(service.selector) and service.selector.items() <= pod.labels.items()  # type: ignore[union-attr]
+    selector = service.selector or {}
+    return bool(selector) and selector.items() <= pod.labels.items()
 
 
 def _names(pod: PodEvidence) -> set[str]:
