@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from domain.incidents.cluster import WorkloadEvidence
+from domain.incidents.cluster import KubeEvent, WorkloadEvidence
 from domain.incidents.context import RuleContext
 from domain.incidents.findings import Finding
 from domain.incidents.taxonomy import RootCause
@@ -38,6 +38,18 @@ def _subjects(ctx: RuleContext) -> list[str]:
     return sorted(names)
 
 
+def _created_since(ctx: RuleContext, event: KubeEvent) -> bool:
+    """The controller has created pods since it was last refused: the refusal is over."""
+    return any(
+        p.owner is not None
+        and p.owner.name == event.object_name
+        and p.created_at is not None
+        and event.last_seen is not None
+        and p.created_at > event.last_seen
+        for p in ctx.package.pods
+    )
+
+
 def quota_rejections(ctx: RuleContext) -> list[Finding]:
     subjects = _subjects(ctx)
     rejected = [
@@ -47,6 +59,7 @@ def quota_rejections(ctx: RuleContext) -> list[Finding]:
         and e.object_kind != "Pod"
         and _REJECTED.search(e.message)
         and ctx.recent(e.last_seen)
+        and not _created_since(ctx, e)
         and (
             ctx.scope.is_namespace
             or any(e.object_name == s or e.object_name.startswith(f"{s}-") for s in subjects)

@@ -6,6 +6,7 @@ log say which of these it is."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from domain.incidents.context import RuleContext
 from domain.incidents.facts import log_line, quote_fatal, state_line, termination_line
@@ -26,6 +27,8 @@ _EXEC_MESSAGE = re.compile(
 _PROBE_KILL = re.compile(r"failed (liveness|startup) probe", re.IGNORECASE)
 _XMX = re.compile(r"-Xmx(\d+[kKmMgGtT]?)\b")
 CRASH_LOOP_RESTARTS = 5
+# How long a failed Job pod stays news in a namespace overview.
+OLD_JOB_FAILURE = timedelta(hours=6)
 
 
 def log_verdict(container: ContainerEvidence) -> tuple[LogVerdict, bool] | None:
@@ -57,9 +60,13 @@ def _troubled(ctx: RuleContext, pod: PodEvidence, container: ContainerEvidence) 
 
 
 def _superseded(ctx: RuleContext, pod: PodEvidence) -> bool:
-    """A failed run-to-completion pod whose Job went on to succeed is history."""
+    """A failed run-to-completion pod whose Job went on to succeed is history; so is an
+    old one when nobody asked about it (a namespace overview)."""
     if pod.restart_policy == "Always" or pod.workload is None:
         return False
+    ended = max((c.state.finished_at for c in pod.containers if c.state.finished_at), default=None)
+    if ctx.scope.is_namespace and not ctx.recent(ended, OLD_JOB_FAILURE):
+        return True
     for workload in ctx.package.controllers_of(pod.workload):
         complete = workload.condition("Complete")
         if complete is not None and complete.status == "True":

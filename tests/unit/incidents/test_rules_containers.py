@@ -228,3 +228,15 @@ def test_a_fresh_oom_restart_of_a_not_yet_ready_container_counts_without_events(
     )
     result = diagnose(package(pod("app-1", app), collected_at=None), ["app"]).root_cause
     assert result.cause is RootCause.OOM_KILLED
+
+
+def test_an_old_failed_job_pod_is_history_in_an_overview_but_not_when_asked_about() -> None:
+    failed = pod(
+        "backup-28999-aaaaa",
+        container(state=terminated("Error", 1, minutes_ago=60 * 9), ready=False),
+        workload="backup",
+        phase="Failed",
+        restart_policy="Never",
+    )
+    assert diagnose(package(failed), []).root_cause.cause is RootCause.HEALTHY
+    assert diagnose(package(failed), ["backup"]).root_cause.cause is RootCause.CRASH_LOOP

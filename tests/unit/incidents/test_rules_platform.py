@@ -359,3 +359,18 @@ def test_a_failing_init_container_blocks_the_pod() -> None:
 )
 def test_late_binding_volume_failures_are_pvc_pending(message: str) -> None:
     assert classify_scheduling_message(message) is RootCause.PVC_PENDING
+
+
+def test_quota_refusals_followed_by_new_pods_are_over_even_without_controllers() -> None:
+    refused = event(
+        "FailedCreate",
+        'Error creating: pods "app-7d9f8c6b5-zzzzz" is forbidden: exceeded quota: team',
+        kind="ReplicaSet",
+        about="app-7d9f8c6b5",
+        minutes_ago=40,
+    )
+    created_later = pod("app-7d9f8c6b5-yyyyy", created_at=ago(20))
+    assert (
+        diagnose(package(created_later, events=(refused,)), []).root_cause.cause
+        is RootCause.HEALTHY
+    )
