@@ -57,14 +57,16 @@ class RuleContext:
         """A restart within the last hour, corroborated.
 
         In a dump the newest timestamp may be the restart itself, which would make
-        any old restart look fresh. A restart that really is recent left events
-        (Pulled/Started/BackOff/Killing live for an hour), so ask for one, unless a
-        live collector's clock says when "now" is.
+        any old restart look fresh. So ask for something later than the restart: a
+        live collector's clock, a newer time stamp in the package (a log line), or
+        the events a recent restart leaves (Pulled/Started/BackOff live an hour).
         """
         if not self.restarted_within_the_hour(container):
             return False
         moment = container.last_state.finished_at or container.state.started_at
         if self.package.collected_at is not None or moment is None:
+            return True
+        if self.now is not None and self.now - moment >= _EVENT_SLACK:
             return True
         return any(
             e.last_seen is None or e.last_seen >= moment - _EVENT_SLACK
