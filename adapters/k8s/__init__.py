@@ -1,0 +1,1 @@
+"""Kubernetes evidence sources: a kubectl JSON dump directory and a live cluster."""

@@ -1,0 +1,1 @@
+"""Kubernetes incident diagnosis: the evidence model, its rules and the taxonomy. Pure."""

@@ -1,0 +1,1 @@
+"""The DevOps agent pack's incident use cases: plan, collect evidence, diagnose."""
