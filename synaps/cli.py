@@ -16,6 +16,7 @@ from rich.table import Table
 from adapters.http.client import ApiError, SynapsClient
 from synaps import __version__
 from synaps.cli_incident import incident_app
+from synaps.cli_ledger import audit_app, projections_app
 from synaps.logs import configure_logging
 from synaps.settings import Settings
 
@@ -31,6 +32,8 @@ app = typer.Typer(
 runs_app = typer.Typer(help="Read and cancel runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(incident_app, name="incident")
+app.add_typer(projections_app, name="projections")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)

@@ -13,6 +13,7 @@ import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
 
+import domain.catalog  # noqa: F401 - registers every event and aggregate topic
 from domain.envelope import AggregateEvent
 
 __all__ = ["MsgspecMapper", "NullTranscoder"]

@@ -54,7 +54,12 @@ def rebuild_projection(
     tracking = f"{processor.name}@rebuild"
     started = time.monotonic()
     with recorder.pool.connection() as conn:
-        total = int(conn.execute("SELECT count(*) FROM synaps_events").fetchone()[0])  # type: ignore[index]
+        topics = processor.topics
+        counted = conn.execute(
+            "SELECT count(*) FROM synaps_events" + (" WHERE topic = ANY(%s)" if topics else ""),
+            (list(topics),) if topics else None,
+        ).fetchone()
+        total = int(counted[0]) if counted else 0
         with conn.transaction():
             _drop_leftovers(conn, processor)
             for live, shadow in shadows.items():
