@@ -10,11 +10,11 @@ from uuid import UUID
 import msgspec
 import psycopg
 
+from domain.envelope import AggregateCreated
 from domain.seal import GENESIS, next_seal
 from projections.processor import Changes, Entry, RawEntry, Tables
-from schemas.views import event_view
 
-__all__ = ["AuditLogProjection", "AuditRow", "AuditSealProjection"]
+__all__ = ["ENVELOPE_KEYS", "AuditLogProjection", "AuditRow", "AuditSealProjection"]
 
 _encode = msgspec.json.Encoder().encode
 
@@ -31,7 +31,10 @@ class AuditRow(msgspec.Struct, kw_only=True):
     correlation_id: str
     causation_id: str
     summary: str
-    data: dict[str, Any]
+
+
+# What readers strip from the stored event for its `data`: keys with their own columns.
+ENVELOPE_KEYS = ("type", *AggregateCreated.__struct_fields__)
 
 
 class AuditLogProjection:
@@ -42,33 +45,29 @@ class AuditLogProjection:
 
     def apply(self, cur: psycopg.Cursor[Any], entries: Sequence[Entry], tables: Tables) -> Changes:
         table = tables["synaps_audit_log"]
-        rows = []
-        changes = Changes()
-        for entry in entries:
-            event = entry.event
-            view = event_view(entry.position, event)
-            rows.append(
-                AuditRow(
-                    position=entry.position,
-                    time=event.timestamp,
-                    type=view.type,
-                    aggregate_id=event.originator_id,
-                    aggregate_version=event.originator_version,
-                    aggregate_type=event.aggregate_type or "unknown",
-                    actor=event.actor,
-                    tenant=event.tenant,
-                    correlation_id=event.correlation_id,
-                    causation_id=event.causation_id,
-                    summary=event.summary(),
-                    data=view.data,
-                )
+        rows = [
+            AuditRow(
+                position=entry.position,
+                time=(event := entry.event).timestamp,
+                type=type(event).__name__,
+                aggregate_id=event.originator_id,
+                aggregate_version=event.originator_version,
+                aggregate_type=event.aggregate_type or "unknown",
+                actor=event.actor,
+                tenant=event.tenant,
+                correlation_id=event.correlation_id,
+                causation_id=event.causation_id,
+                summary=event.summary(),
             )
-            changes.add("events", event.correlation_id)
+            for entry in entries
+        ]
         cur.execute(
             f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, %s::json)"
             " ON CONFLICT (position) DO NOTHING",
             (_encode(rows).decode(),),
         )
+        changes = Changes()
+        changes.ids["events"] = {row.correlation_id for row in rows}
         return changes
 
 

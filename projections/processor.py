@@ -29,10 +29,11 @@ class RawEntry:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A decoded event with its position."""
+    """A decoded event with its position (and its stored JSON)."""
 
     position: int
     event: AggregateEvent
+    state: bytes = b""
 
 
 @dataclass

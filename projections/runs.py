@@ -63,7 +63,6 @@ class TaskRow(msgspec.Struct, kw_only=True):
     status: str
     attempt: int
     max_attempts: int
-    input: Any
     output: Any
     error: str | None
     worker_id: str | None
@@ -98,7 +97,6 @@ class RunRow(msgspec.Struct, kw_only=True):
     task_ids: list[UUID]
     open_task_ids: list[UUID]
     failed_task: UUID | None
-    task_statuses: dict[str, str]
     tasks_total: int
     tasks_queued: int
     tasks_running: int
@@ -108,6 +106,10 @@ class RunRow(msgspec.Struct, kw_only=True):
 
 
 RUNS_TOPICS = tuple(t for cls in (*RUN_EVENTS, *TASK_EVENTS) for t in cls.stored_topics())
+_FAMILY: dict[type, str] = {
+    **dict.fromkeys(RUN_EVENTS, "run"),
+    **dict.fromkeys(TASK_EVENTS, "task"),
+}
 
 
 def task_from_row(row: TaskRow) -> Task:
@@ -115,7 +117,7 @@ def task_from_row(row: TaskRow) -> Task:
     task.__base_init__(row.task_id, row.version, row.created_at)
     task.modified_on = row.updated_at
     task.run_id, task.command_id, task.tenant = row.run_id, row.command_id, row.tenant
-    task.kind, task.input, task.queue = row.kind, row.input, row.queue
+    task.kind, task.input, task.queue = row.kind, None, row.queue  # input stays in the ledger
     task.priority, task.max_attempts = row.priority, row.max_attempts
     task.available_at, task.status, task.attempt = row.available_at, row.status, row.attempt
     task.worker_id, task.lease_expires_at = row.worker_id, row.lease_expires_at
@@ -149,14 +151,23 @@ class _RunState:
         self.input: Any = row.input if row else None
         self.output: Any = row.output if row else None
         self.started_at: datetime | None = row.started_at if row else None
-        self.statuses: dict[str, str] = dict(row.task_statuses) if row else {}
+        # tasks by status, moved one by one as each task's status changes
+        self.counts: dict[str, int] = (
+            {
+                "queued": row.tasks_queued,
+                "running": row.tasks_running,
+                "succeeded": row.tasks_succeeded,
+                "dead": row.tasks_dead,
+                "cancelled": row.tasks_cancelled,
+            }
+            if row
+            else dict.fromkeys(("queued", "running", "succeeded", "dead", "cancelled"), 0)
+        )
         self.position = row.position if row else created_position
 
     def to_row(self) -> RunRow:
         run = self.run
-        counts = {s: 0 for s in ("queued", "running", "succeeded", "dead", "cancelled")}
-        for status in self.statuses.values():
-            counts[status] = counts.get(status, 0) + 1
+        counts = self.counts
         return RunRow(
             run_id=run.id,
             tenant=run.tenant,
@@ -177,7 +188,6 @@ class _RunState:
             task_ids=list(run.task_ids),
             open_task_ids=[t for t in run.task_ids if t in run.open_tasks],
             failed_task=run.failed_task,
-            task_statuses=dict(sorted(self.statuses.items())),
             tasks_total=len(run.task_ids),
             tasks_queued=counts["queued"],
             tasks_running=counts["running"],
@@ -206,7 +216,6 @@ class _TaskState:
             status=t.status,
             attempt=t.attempt,
             max_attempts=t.max_attempts,
-            input=t.input,
             output=t.output,
             error=t.error,
             worker_id=t.worker_id,
@@ -240,48 +249,49 @@ class RunsProjection:
 
     def apply(self, cur: psycopg.Cursor[Any], entries: Sequence[Entry], tables: Tables) -> Changes:
         runs_table, tasks_table = tables["synaps_runs"], tables["synaps_tasks"]
-        tasks = self._load_tasks(cur, tasks_table, entries)
+        family = _FAMILY.get
+        task_entries = [e for e in entries if family(type(e.event)) == "task"]
+        tasks = self._load_tasks(cur, tasks_table, task_entries)
         run_ids = {t.task.run_id for t in tasks.values()}
         for entry in entries:
             event = entry.event
-            if isinstance(event, TaskQueued):
+            if type(event) is TaskQueued:
                 run_ids.add(event.run_id)
-            elif isinstance(event, RUN_EVENTS):
+            elif family(type(event)) == "run":
                 run_ids.add(event.originator_id)
         runs = self._load_runs(cur, runs_table, run_ids)
-        changed_tasks: set[UUID] = set()
-        changed_runs: set[UUID] = set()
+        changed_tasks: dict[UUID, _TaskState] = {}
+        changed_runs: dict[UUID, _RunState] = {}
         for entry in entries:
-            event = entry.event
-            if isinstance(event, TASK_EVENTS):
-                task_state = self._apply_task(tasks, entry)
-                if task_state is None:
+            kind = family(type(entry.event))
+            if kind == "task":
+                applied = self._apply_task(tasks, entry)
+                if applied is None:
                     continue
-                changed_tasks.add(task_state.task.id)
-                run_state = runs.get(task_state.task.run_id)
+                task_state, before = applied
+                task = task_state.task
+                changed_tasks[task.id] = task_state
+                run_state = runs.get(task.run_id)
                 if run_state is None:
-                    raise ProjectionGap(f"task {task_state.task.id}: run not seen")
-                self._note_task_on_run(run_state, task_state.task, entry)
-                changed_runs.add(run_state.run.id)
-            elif isinstance(event, RUN_EVENTS) and self._apply_run(runs, entry):
-                changed_runs.add(event.originator_id)
+                    raise ProjectionGap(f"task {task.id}: run not seen")
+                self._note_task_on_run(run_state, task, before, entry)
+                changed_runs[run_state.run.id] = run_state
+            elif kind == "run" and (run_state := self._apply_run(runs, entry)) is not None:
+                changed_runs[run_state.run.id] = run_state
+        # one projector writes these tables, so row order does not matter for locking
         if changed_tasks:
-            rows = [tasks[t].to_row() for t in sorted(changed_tasks)]
             cur.execute(
                 _upsert(tasks_table, "task_id", TaskRow.__struct_fields__),
-                (_encode(rows).decode(),),
+                (_encode([t.to_row() for t in changed_tasks.values()]).decode(),),
             )
         if changed_runs:
-            run_rows = [runs[r].to_row() for r in sorted(changed_runs)]
             cur.execute(
                 _upsert(runs_table, "run_id", RunRow.__struct_fields__),
-                (_encode(run_rows).decode(),),
+                (_encode([r.to_row() for r in changed_runs.values()]).decode(),),
             )
         changes = Changes()
-        for task_id in changed_tasks:
-            changes.add("tasks", task_id)
-        for run_id in changed_runs:
-            changes.add("runs", run_id)
+        changes.ids["tasks"] = {str(t) for t in changed_tasks}
+        changes.ids["runs"] = {str(r) for r in changed_runs}
         return changes
 
     # -- loading --------------------------------------------------------------
@@ -290,7 +300,8 @@ class RunsProjection:
     def _load_tasks(
         cur: psycopg.Cursor[Any], table: str, entries: Sequence[Entry]
     ) -> dict[UUID, _TaskState]:
-        ids = list({e.event.originator_id for e in entries if isinstance(e.event, TASK_EVENTS)})
+        # TaskQueued too: a re-delivered one must find its row to be recognised
+        ids = list({e.event.originator_id for e in entries})
         if not ids:
             return {}
         with cur.connection.cursor(row_factory=dict_row) as dcur:
@@ -318,44 +329,51 @@ class RunsProjection:
     # -- applying -------------------------------------------------------------
 
     @staticmethod
-    def _apply_task(tasks: dict[UUID, _TaskState], entry: Entry) -> _TaskState | None:
+    def _apply_task(
+        tasks: dict[UUID, _TaskState], entry: Entry
+    ) -> tuple[_TaskState, str | None] | None:
+        """The task after the event, and its status before (None: it is new)."""
         event = entry.event
         state = tasks.get(event.originator_id)
-        if isinstance(event, TaskQueued):
+        if type(event) is TaskQueued:
             if state is not None:
                 return None  # seen before: a re-delivery
             state = tasks[event.originator_id] = _TaskState(event.mutate(None), [], entry.position)
-            return state
+            return state, None
         if state is None:
             raise ProjectionGap(f"{event.type_name} for task {event.originator_id} not seen queued")
         if event.originator_version <= state.task.version:
             return None
+        before = state.task.status
         event.mutate(state.task)
         state.position = entry.position
         _summarise_attempt(state, event)
-        return state
+        return state, before
 
     @staticmethod
-    def _apply_run(runs: dict[UUID, _RunState], entry: Entry) -> bool:
+    def _apply_run(runs: dict[UUID, _RunState], entry: Entry) -> _RunState | None:
         event = entry.event
         state = runs.get(event.originator_id)
-        if isinstance(event, RunCreated):
+        if type(event) is RunCreated:
             if state is not None:
-                return False
-            runs[event.originator_id] = _RunState(event.mutate(None), None, entry.position)
-            return True
+                return None
+            state = runs[event.originator_id] = _RunState(event.mutate(None), None, entry.position)
+            return state
         if state is None:
             raise ProjectionGap(f"{event.type_name} for run {event.originator_id} not seen created")
         if event.originator_version <= state.run.version:
-            return False
+            return None
         event.mutate(state.run)
         state.position = entry.position
-        return True
+        return state
 
     @staticmethod
-    def _note_task_on_run(state: _RunState, task: Task, entry: Entry) -> None:
+    def _note_task_on_run(state: _RunState, task: Task, before: str | None, entry: Entry) -> None:
         event = entry.event
-        state.statuses[str(task.id)] = task.status
+        if before != task.status:
+            if before is not None:
+                state.counts[before] -= 1
+            state.counts[task.status] += 1
         state.position = max(state.position, entry.position)
         if isinstance(event, TaskQueued) and task.id == state.run.task_ids[0]:
             state.input = event.input

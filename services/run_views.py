@@ -19,8 +19,8 @@ from services.ports import Caller
 
 __all__ = ["RUN_VIEWS", "InvalidCursor", "RunRead", "RunReadModel", "RunViews", "Waits"]
 
-# The projections a run view is made of.
-RUN_VIEWS = ("runs", "audit_log")
+# The projections a run view is made of (its timeline is read from the ledger).
+RUN_VIEWS = ("runs",)
 READ_YOUR_WRITES_SECONDS = 2.0
 MAX_LONG_POLL_SECONDS = 60.0
 

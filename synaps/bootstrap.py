@@ -55,10 +55,11 @@ class Container:
     workers: list[WorkerPool] = field(default_factory=list)
     projectors: list[Projector] = field(default_factory=list)
 
-    def projector(self, page_size: int = 1000) -> Projector:
-        """Every projection processor, for this process to run (``start()`` it)."""
+    def projector(self, page_size: int = 1000, only: str | None = None) -> Projector:
+        """The projection processors (or ``only`` one) for this process to run."""
+        chosen = [p for p in processors() if only is None or p.name == only]
         projector = Projector(
-            self.ledger.ledger_recorder, self.ledger.mapper, processors(), page_size=page_size
+            self.ledger.ledger_recorder, self.ledger.mapper, chosen, page_size=page_size
         )
         self.projectors.append(projector)
         return projector

@@ -178,22 +178,41 @@ def projector(
     page_size: Annotated[
         int, typer.Option("--page-size", min=1, max=100000, help="Events per transaction.")
     ] = 1000,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", help="Run just this projection (runs, audit_log, audit_seal)."),
+    ] = None,
+    threads: Annotated[
+        bool,
+        typer.Option("--threads", help="Run every projection in this process (small setups)."),
+    ] = False,
 ) -> None:
-    """Run every projection processor (runs, audit log, audit seal) until SIGTERM/SIGINT.
+    """Run every projection processor until SIGTERM/SIGINT.
 
-    Run one active projector per database: pages are applied exactly once either way
-    (each page moves its projection's position in the same transaction), but two
-    would only race for the same pages."""
+    By default each projection runs in its own process (restarted if it exits), so
+    they use every core. Run one projector per database: pages are applied exactly
+    once either way (a page moves its projection's position in the same
+    transaction), but two would only race for the same pages."""
+    from projections.catalog import processors
     from synaps.bootstrap import build
 
     configure_logging()
-    container = build(_settings(database_url))
+    names = [p.name for p in processors()]
+    if only is not None and only not in names:
+        raise fail(f"unknown projection {only!r}; known: {', '.join(names)}", 2)
+    settings = _settings(database_url)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    running = container.projector(page_size=page_size)
+    if only is None and not threads:
+        from synaps.supervisor import supervise
+
+        err.print(f"synaps projector: {', '.join(names)} (a process each)")
+        base = ["projector", "--page-size", str(page_size), "--database-url", settings.database_url]
+        raise typer.Exit(supervise({n: [*base, "--only", n] for n in names}, stop))
+    container = build(settings)
+    running = container.projector(page_size=page_size, only=only)
     running.start()
-    err.print(f"synaps projector: {', '.join(r.name for r in running.runners)}")
     try:
         while not stop.wait(0.5):
             if not running.alive:

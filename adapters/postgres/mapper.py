@@ -33,7 +33,7 @@ class MsgspecMapper(Mapper[UUID]):
     def __init__(self) -> None:
         super().__init__(transcoder=NullTranscoder())
         self._encoder = msgspec.json.Encoder()
-        self._decoders: dict[str, tuple[type[AggregateEvent], msgspec.json.Decoder[Any]]] = {}
+        self._decoders: dict[str, tuple[type[AggregateEvent], msgspec.json.Decoder[Any], int]] = {}
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         event: AggregateEvent = domain_event
@@ -49,12 +49,12 @@ class MsgspecMapper(Mapper[UUID]):
 
     def decode(self, topic: str, state: bytes) -> AggregateEvent:
         try:
-            cls, decoder = self._decoders[topic]
+            cls, decoder, stored_version = self._decoders[topic]
         except KeyError:
             cls = resolve_topic(topic)
             decoder = msgspec.json.Decoder(cls)
-            self._decoders[topic] = (cls, decoder)
-        stored_version = int(topic.rsplit(".v", 1)[1])
+            stored_version = int(topic.rsplit(".v", 1)[1])
+            self._decoders[topic] = (cls, decoder, stored_version)
         if stored_version == cls.schema_version:
             event: AggregateEvent = decoder.decode(state)
             return event

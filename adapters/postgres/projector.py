@@ -155,7 +155,8 @@ class ProjectionRunner:
 
     def _entries(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         if self.processor.decodes:
-            return [Entry(r[0], self.mapper.decode(r[3], bytes(r[4]))) for r in rows]
+            decode = self.mapper.decode
+            return [Entry(r[0], decode(r[3], state := bytes(r[4])), state) for r in rows]
         return [RawEntry(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
     # -- running ------------------------------------------------------------

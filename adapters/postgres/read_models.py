@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from projections.audit import ENVELOPE_KEYS
 from projections.runs import RunRow, TaskRow
 from schemas.views import (
     AttemptView,
@@ -21,6 +22,8 @@ from schemas.views import (
 )
 
 __all__ = ["PostgresRunReads"]
+
+_ENVELOPE = "ARRAY[" + ", ".join(f"'{k}'" for k in ENVELOPE_KEYS) + "]::text[]"
 
 _SUMMARY_COLUMNS = (
     "run_id, kind, status, tenant, created_at, started_at, finished_at, error,"
@@ -47,11 +50,21 @@ class PostgresRunReads:
                     "SELECT * FROM synaps_tasks WHERE run_id = %s", (run_id,)
                 ).fetchall()
             }
+            # The run's events come from the ledger itself, by aggregate (primary key),
+            # up to the position the run view reflects: a consistent timeline.
+            aggregates = [run.command_id, run.thread_id, run.run_id, *run.task_ids]
             events = cur.execute(
-                "SELECT type, position, time, actor, aggregate_id, aggregate_version, tenant,"
-                " correlation_id, causation_id, data FROM synaps_audit_log"
-                " WHERE correlation_id = %s AND tenant = %s ORDER BY position",
-                (str(run_id), tenant),
+                f"SELECT j->>'type' AS type, e.notification_id AS position,"
+                " (j->>'timestamp')::timestamptz AS time, j->>'actor' AS actor,"
+                " e.originator_id AS aggregate_id, e.originator_version AS aggregate_version,"
+                " j->>'tenant' AS tenant, j->>'correlation_id' AS correlation_id,"
+                f" j->>'causation_id' AS causation_id, j - {_ENVELOPE} AS data"
+                " FROM synaps_events e"
+                " CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::jsonb AS j) x"
+                " WHERE e.originator_id = ANY(%s) AND e.notification_id <= %s"
+                "   AND j->>'correlation_id' = %s"
+                " ORDER BY e.notification_id",
+                (aggregates, run.position, str(run_id)),
             ).fetchall()
         tasks = [_task_view(task_rows[t]) for t in run.task_ids if t in task_rows]
         return RunView(

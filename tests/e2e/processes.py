@@ -32,7 +32,14 @@ def _spawn(
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdout=out,  # type: ignore[arg-type]
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # the leader of its own process group
     )
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process and everything it started (no chance to clean up)."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
 
 
 @contextmanager

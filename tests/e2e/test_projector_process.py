@@ -17,7 +17,7 @@ from schemas.commands import SubmitCommand
 from services.audit import verify_seal
 from services.ports import Caller
 from synaps.bootstrap import Container
-from tests.e2e.processes import eventually, running, synaps
+from tests.e2e.processes import eventually, kill_group, running, synaps
 from tests.integration.test_projections import snapshot
 
 pytestmark = pytest.mark.e2e
@@ -60,8 +60,7 @@ def test_a_killed_projector_resumes_without_gaps_or_duplicates(
 
             eventually(progressed, what="some progress")
             time.sleep(0.05 * (attempt + 1))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
+            kill_group(proc)  # the supervisor and every projection process, mid-page
             at_kill = positions(database_url)
             if any(0 < p < head for p, _ in at_kill.values()):
                 kills += 1  # killed while some projection was part-way

@@ -32,10 +32,9 @@ CREATE TABLE IF NOT EXISTS synaps_runs (
     created_position bigint      NOT NULL,
     position         bigint      NOT NULL,  -- of the last event applied
     version          bigint      NOT NULL,  -- of the Run aggregate
-    task_ids         jsonb       NOT NULL,
-    open_task_ids    jsonb       NOT NULL,
+    task_ids         uuid[]      NOT NULL,
+    open_task_ids    uuid[]      NOT NULL,
     failed_task      uuid,
-    task_statuses    jsonb       NOT NULL,  -- {task_id: status}
     tasks_total      integer     NOT NULL,
     tasks_queued     integer     NOT NULL,
     tasks_running    integer     NOT NULL,
@@ -60,7 +59,6 @@ CREATE TABLE IF NOT EXISTS synaps_tasks (
     status           text        NOT NULL,
     attempt          integer     NOT NULL,
     max_attempts     integer     NOT NULL,
-    input            jsonb,
     output           jsonb,
     error            text,
     worker_id        text,
@@ -88,13 +86,9 @@ CREATE TABLE IF NOT EXISTS synaps_audit_log (
     tenant            text        NOT NULL,
     correlation_id    text        NOT NULL,
     causation_id      text        NOT NULL,
-    summary           text        NOT NULL,
-    data              jsonb       NOT NULL
+    summary           text        NOT NULL
+    -- the event's data stays in synaps_events (same position), not copied here
 );
-CREATE INDEX IF NOT EXISTS synaps_audit_log_correlation
-    ON synaps_audit_log (correlation_id, position);
-CREATE INDEX IF NOT EXISTS synaps_audit_log_aggregate ON synaps_audit_log (aggregate_id, position);
-CREATE INDEX IF NOT EXISTS synaps_audit_log_actor ON synaps_audit_log (actor, position);
 
 -- The audit seal: a SHA-256 chain over every event's stored bytes, in log order.
 CREATE TABLE IF NOT EXISTS synaps_audit_seal (
