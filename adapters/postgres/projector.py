@@ -161,7 +161,7 @@ class ProjectionRunner:
 
     # -- running ------------------------------------------------------------
 
-    def run(self, stop: threading.Event, idle_max_seconds: float = 0.2) -> None:
+    def run(self, stop: threading.Event, idle_max_seconds: float = 0.05) -> None:
         """Follow the log until ``stop``; a failing page is retried with backoff."""
         self.ensure_tracking()
         idle = 0.0
@@ -244,7 +244,7 @@ class Projector:
         processors: list[Processor],
         *,
         page_size: int = 1000,
-        idle_max_seconds: float = 0.2,
+        idle_max_seconds: float = 0.05,
     ) -> None:
         self.runners = [
             ProjectionRunner(recorder, mapper, p, page_size=page_size) for p in processors
