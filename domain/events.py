@@ -171,6 +171,8 @@ class LeaseExpired(AggregateEvent, frozen=True, kw_only=True):
     worker_id: str
     lease_expires_at: datetime
 
+    queue: str = ""  # where the task becomes claimable again (for wakeups)
+
     def summary(self) -> str:
         return f"lease of attempt {self.attempt} ({self.worker_id}) expired"
 
@@ -180,6 +182,8 @@ class TaskReleased(AggregateEvent, frozen=True, kw_only=True):
 
     attempt: int
     reason: str = ""
+
+    queue: str = ""  # where the task becomes claimable again (for wakeups)
 
     def summary(self) -> str:
         return f"attempt {self.attempt} released{': ' + _short(self.reason) if self.reason else ''}"
@@ -207,6 +211,8 @@ class TaskRetryScheduled(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     delay_seconds: float
     available_at: datetime
+
+    queue: str = ""  # where the task becomes claimable again (for wakeups)
 
     def summary(self) -> str:
         return f"retry after {self.delay_seconds:.1f} s"

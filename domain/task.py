@@ -151,6 +151,7 @@ class Task(Aggregate):
             LeaseExpired,
             ctx=ctx,
             now=now,
+            queue=self.queue,
             attempt=self.attempt,
             worker_id=self.worker_id,
             lease_expires_at=self.lease_expires_at,
@@ -179,7 +180,9 @@ class Task(Aggregate):
     def release(self, *, attempt: int, reason: str, ctx: EventContext, now: datetime) -> None:
         """Give the lease back unfinished, so another worker can claim it at once."""
         self._check_holds_lease(attempt)
-        self.record(TaskReleased, ctx=ctx, now=now, attempt=attempt, reason=reason)
+        self.record(
+            TaskReleased, ctx=ctx, now=now, queue=self.queue, attempt=attempt, reason=reason
+        )
 
     def succeed(self, *, attempt: int, output: Any, ctx: EventContext, now: datetime) -> bool:
         """Record success; False when this exact completion was already recorded."""
@@ -212,6 +215,7 @@ class Task(Aggregate):
                 TaskRetryScheduled,
                 ctx=ctx,
                 now=now,
+                queue=self.queue,
                 attempt=attempt,
                 delay_seconds=delay,
                 available_at=now + timedelta(seconds=delay),

@@ -11,12 +11,16 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from adapters.metrics import Metrics
+from adapters.nats.bridge import NatsBridge
+from adapters.nats.relay import NatsRelay
+from adapters.nats.wakeups import NatsWakeups
 from adapters.postgres.change_feed import ChangeFeed
 from adapters.postgres.ledger import Ledger
 from adapters.postgres.projector import Projector
 from adapters.postgres.read_models import PostgresRunReads
 from adapters.postgres.recorder import LedgerRecorder
 from projections.catalog import processors
+from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
 from services.ports import Clock, system_clock
 from services.queue import QueueService
@@ -52,12 +56,20 @@ class Container:
     change_feed: ChangeFeed
     run_views: RunViews
     wakeups: Wakeups | None = None
+    nats: NatsBridge | None = None
     workers: list[WorkerPool] = field(default_factory=list)
     projectors: list[Projector] = field(default_factory=list)
 
+    def processors(self) -> list[Processor]:
+        """The read-model processors, and the NATS relay when NATS is configured."""
+        chosen = processors()
+        if self.nats is not None:
+            chosen.append(NatsRelay(self.nats))
+        return chosen
+
     def projector(self, page_size: int = 1000, only: str | None = None) -> Projector:
         """The projection processors (or ``only`` one) for this process to run."""
-        chosen = [p for p in processors() if only is None or p.name == only]
+        chosen = [p for p in self.processors() if only is None or p.name == only]
         projector = Projector(
             self.ledger.ledger_recorder, self.ledger.mapper, chosen, page_size=page_size
         )
@@ -101,6 +113,8 @@ class Container:
             projector.stop()
         self.change_feed.stop()
         self.ledger.close()
+        if self.nats is not None:
+            self.nats.close()
         self.pool.close()
 
 
@@ -118,6 +132,12 @@ def build(
         open=False,
     )
     pool.open(wait=True, timeout=15)
+    nats = None
+    if settings.nats_url:
+        nats = NatsBridge(settings.nats_url)
+        nats.start()
+        if wakeups is None:
+            wakeups = NatsWakeups(nats)
     ledger = Ledger(LedgerRecorder(pool, [QueueProjection()]), group_commit=settings.group_commit)
 
     def read_depth() -> list[QueueDepth]:
@@ -138,5 +158,6 @@ def build(
         change_feed=change_feed,
         run_views=RunViews(PostgresRunReads(pool), change_feed),
         wakeups=wakeups,
+        nats=nats,
     )
     return container

@@ -198,6 +198,8 @@ def projector(
 
     configure_logging()
     names = [p.name for p in processors()]
+    if Settings.from_env().nats_url:
+        names.append("relay")
     if only is not None and only not in names:
         raise fail(f"unknown projection {only!r}; known: {', '.join(names)}", 2)
     settings = _settings(database_url)

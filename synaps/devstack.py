@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.panel import Panel
 
 from adapters.http.client import SynapsClient
+from adapters.nats.server import EmbeddedNats
 from adapters.postgres.embedded import EmbeddedPostgres
 from adapters.postgres.migrate import apply_migrations
-from services.wakeups import LocalWakeups
 from synaps.bootstrap import build
 from synaps.server import serve
 from synaps.settings import Settings
@@ -46,13 +46,19 @@ class DevStack:
         self.host = host
         self.dev_file = self.data_dir / "dev.json"
         self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+        self.nats = EmbeddedNats(self.data_dir / "nats")
 
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def describe(self, database_url: str, admin_key: str) -> dict[str, Any]:
-        return {"api_url": self.api_url, "database_url": database_url, "admin_key": admin_key}
+        return {
+            "api_url": self.api_url,
+            "database_url": database_url,
+            "nats_url": self.nats.url,
+            "admin_key": admin_key,
+        }
 
     def write_dev_file(self, info: dict[str, Any]) -> None:
         tmp = self.dev_file.with_suffix(".tmp")
@@ -70,17 +76,19 @@ def run_dev(
     stack.postgres.start()
     container = None
     try:
+        stack.nats.start()
         database_url = stack.postgres.ensure_database("synaps")
         apply_migrations(database_url)
         admin_key = _admin_key(stack.dev_file)
         settings = Settings.from_env(
             database_url=database_url,
+            nats_url=stack.nats.url,
             host=host,
             port=port,
             api_url=stack.api_url,
             worker_concurrency=concurrency,
         )
-        container = build(settings, wakeups=LocalWakeups())
+        container = build(settings)
         container.projector().start()
         pool = container.worker_pool()
         pool.start()
@@ -94,6 +102,7 @@ def run_dev(
                     f"OpenAPI   {stack.api_url}/schema\n"
                     f"Metrics   {stack.api_url}/metrics\n"
                     f"Database  {database_url}\n"
+                    f"NATS      {stack.nats.url}\n"
                     f"Admin key {admin_key}\n"
                     f"Settings  {stack.dev_file}\n\n"
                     "Press Ctrl-C to stop.",
@@ -108,6 +117,7 @@ def run_dev(
         console.print("synaps dev: stopping ...")
         if container is not None:
             container.close()
+        stack.nats.stop()
         stack.postgres.stop()
         console.print("synaps dev: stopped")
 

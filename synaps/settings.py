@@ -16,6 +16,7 @@ def _env(name: str, default: str) -> str:
 
 class Settings(msgspec.Struct, kw_only=True):
     database_url: str = ""
+    nats_url: str = ""  # empty: no NATS (workers poll; nothing is announced)
     api_url: str = "http://127.0.0.1:8081"
     host: str = "127.0.0.1"
     port: int = 8081
@@ -37,6 +38,7 @@ class Settings(msgspec.Struct, kw_only=True):
     def from_env(cls, **overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "database_url": _env("SYNAPS_DATABASE_URL", ""),
+            "nats_url": _env("SYNAPS_NATS_URL", ""),
             "api_url": _env("SYNAPS_URL", "http://127.0.0.1:8081"),
             "host": _env("SYNAPS_HOST", "127.0.0.1"),
             "port": int(_env("SYNAPS_PORT", "8081")),

@@ -1,0 +1,1 @@
+"""NATS: wakeups for workers and control-change invalidations (JetStream)."""
