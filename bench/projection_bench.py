@@ -142,7 +142,7 @@ def _hand_written(url: str) -> float:
             if not rows:
                 break
             latest: dict[object, tuple[object, ...]] = {}
-            for nid, oid, version, state in rows:
+            for _, oid, version, state in rows:
                 e = decode(state)
                 latest[oid] = (oid, version, e.type, e.actor, e.correlation_id)
             with conn.transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import domain.command
+import domain.control
 import domain.events
 import domain.run
 import domain.task
@@ -10,4 +11,11 @@ import domain.thread
 
 __all__ = ["EVENT_MODULES"]
 
-EVENT_MODULES = (domain.events, domain.command, domain.run, domain.task, domain.thread)
+EVENT_MODULES = (
+    domain.events,
+    domain.command,
+    domain.control,
+    domain.run,
+    domain.task,
+    domain.thread,
+)

@@ -192,6 +192,8 @@ class TaskReleased(AggregateEvent, frozen=True, kw_only=True):
 class TaskSucceeded(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     output: Any = None
+    control_hash: str | None = None  # the control snapshot the attempt ran with
+    usage: dict[str, Any] | None = None  # e.g. model token usage
 
     def summary(self) -> str:
         return f"attempt {self.attempt} succeeded"
@@ -201,6 +203,7 @@ class TaskFailed(AggregateEvent, frozen=True, kw_only=True):
     attempt: int
     error: str
     retryable: bool = True
+    control_hash: str | None = None
 
     def summary(self) -> str:
         kind = "failed" if self.retryable else "failed for good"

@@ -71,6 +71,8 @@ class Task(Aggregate):
         self.error: str | None = None
         self.claimed_at: datetime | None = None
         self.finished_at: datetime | None = None
+        self.control_hash: str | None = None
+        self.usage: dict[str, Any] | None = None
 
     # -- decisions ----------------------------------------------------------
 
@@ -184,7 +186,16 @@ class Task(Aggregate):
             TaskReleased, ctx=ctx, now=now, queue=self.queue, attempt=attempt, reason=reason
         )
 
-    def succeed(self, *, attempt: int, output: Any, ctx: EventContext, now: datetime) -> bool:
+    def succeed(
+        self,
+        *,
+        attempt: int,
+        output: Any,
+        ctx: EventContext,
+        now: datetime,
+        control_hash: str | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> bool:
         """Record success; False when this exact completion was already recorded."""
         if self.status == TaskStatus.SUCCEEDED and self.attempt == attempt:
             if self.output == output:
@@ -193,7 +204,15 @@ class Task(Aggregate):
                 f"task {self.id} attempt {attempt} already succeeded with another output"
             )
         self._check_holds_lease(attempt)
-        self.record(TaskSucceeded, ctx=ctx, now=now, attempt=attempt, output=output)
+        self.record(
+            TaskSucceeded,
+            ctx=ctx,
+            now=now,
+            attempt=attempt,
+            output=output,
+            control_hash=control_hash,
+            usage=usage,
+        )
         return True
 
     def fail(
@@ -206,9 +225,18 @@ class Task(Aggregate):
         jitter: float,
         ctx: EventContext,
         now: datetime,
+        control_hash: str | None = None,
     ) -> None:
         self._check_holds_lease(attempt)
-        self.record(TaskFailed, ctx=ctx, now=now, attempt=attempt, error=error, retryable=retryable)
+        self.record(
+            TaskFailed,
+            ctx=ctx,
+            now=now,
+            attempt=attempt,
+            error=error,
+            retryable=retryable,
+            control_hash=control_hash,
+        )
         if retryable and attempt < self.max_attempts:
             delay = policy.delay(attempt, jitter)
             self.record(
@@ -264,11 +292,14 @@ class Task(Aggregate):
             case TaskSucceeded():
                 self.status = TaskStatus.SUCCEEDED
                 self.output = event.output
+                self.control_hash = event.control_hash
+                self.usage = event.usage
                 self.error = None
                 self.lease_expires_at = None
                 self.finished_at = event.timestamp
             case TaskFailed():
                 self.error = event.error
+                self.control_hash = event.control_hash
                 self.lease_expires_at = None
             case TaskRetryScheduled():
                 self.status = TaskStatus.QUEUED

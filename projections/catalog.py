@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.audit import AuditLogProjection, AuditSealProjection
+from projections.control import ControlProjection
 from projections.processor import Processor
 from projections.runs import RunsProjection
 
@@ -13,4 +14,4 @@ INLINE = ("queue",)
 
 
 def processors() -> list[Processor]:
-    return [RunsProjection(), AuditLogProjection(), AuditSealProjection()]
+    return [RunsProjection(), AuditLogProjection(), AuditSealProjection(), ControlProjection()]

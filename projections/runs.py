@@ -75,6 +75,7 @@ class TaskRow(msgspec.Struct, kw_only=True):
     position: int
     version: int
     attempts: list[AttemptSummary]
+    control_hash: str | None = None
 
 
 class RunRow(msgspec.Struct, kw_only=True):
@@ -123,6 +124,7 @@ def task_from_row(row: TaskRow) -> Task:
     task.worker_id, task.lease_expires_at = row.worker_id, row.lease_expires_at
     task.output, task.error = row.output, row.error
     task.claimed_at, task.finished_at = row.claimed_at, row.finished_at
+    task.control_hash, task.usage = row.control_hash, None
     return task
 
 
@@ -228,6 +230,7 @@ class _TaskState:
             position=self.position,
             version=t.version,
             attempts=self.attempts,
+            control_hash=t.control_hash,
         )
 
 

@@ -68,6 +68,8 @@ class CompleteTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     task_id: UUID
     attempt: Attempt
     output: Any = None
+    control_hash: Annotated[str, Meta(max_length=100)] | None = None
+    usage: dict[str, Any] | None = None
 
 
 class FailTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -75,6 +77,7 @@ class FailTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     attempt: Attempt
     error: Annotated[str, Meta(min_length=1, max_length=20000)]
     retryable: bool = True
+    control_hash: Annotated[str, Meta(max_length=100)] | None = None
 
 
 class CancelRun(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

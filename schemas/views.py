@@ -101,6 +101,7 @@ class TaskView(Struct, frozen=True, kw_only=True):
     output: Any
     error: str | None
     attempts: list[AttemptView] = []
+    control_hash: str | None = None  # the control snapshot the last attempt ran with
 
 
 class RunView(Struct, frozen=True, kw_only=True):

@@ -178,7 +178,12 @@ class QueueService:
                 continue
             try:
                 changed = task.succeed(
-                    attempt=request.attempt, output=request.output, ctx=_ctx(caller, task), now=now
+                    attempt=request.attempt,
+                    output=request.output,
+                    ctx=_ctx(caller, task),
+                    now=now,
+                    control_hash=request.control_hash,
+                    usage=request.usage,
                 )
             except DomainError as exc:
                 outcomes[index] = _Outcome(error=exc)
@@ -224,6 +229,7 @@ class QueueService:
                 jitter=self._jitter(),
                 ctx=ctx,
                 now=now,
+                control_hash=request.control_hash,
             )
             changed: list[Any] = [task]
             if task.status == TaskStatus.DEAD:

@@ -36,6 +36,7 @@ def task_view(task: Task) -> TaskView:
         worker_id=task.worker_id,
         output=task.output,
         error=task.error,
+        control_hash=task.control_hash,
     )
 
 

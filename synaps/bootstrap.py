@@ -15,6 +15,7 @@ from adapters.nats.bridge import NatsBridge
 from adapters.nats.relay import NatsRelay
 from adapters.nats.wakeups import NatsWakeups
 from adapters.postgres.change_feed import ChangeFeed
+from adapters.postgres.control_reads import PostgresControlReads
 from adapters.postgres.ledger import Ledger
 from adapters.postgres.projector import Projector
 from adapters.postgres.read_models import PostgresRunReads
@@ -22,6 +23,7 @@ from adapters.postgres.recorder import LedgerRecorder
 from projections.catalog import processors
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
+from services.control import ControlService
 from services.ports import Clock, system_clock
 from services.queue import QueueService
 from services.run_views import RunViews
@@ -55,6 +57,8 @@ class Container:
     runs: RunQueries
     change_feed: ChangeFeed
     run_views: RunViews
+    control: ControlService
+    control_reads: PostgresControlReads
     wakeups: Wakeups | None = None
     nats: NatsBridge | None = None
     workers: list[WorkerPool] = field(default_factory=list)
@@ -157,6 +161,8 @@ def build(
         runs=RunQueries(ledger),
         change_feed=change_feed,
         run_views=RunViews(PostgresRunReads(pool), change_feed),
+        control=ControlService(ledger, clock),
+        control_reads=PostgresControlReads(pool),
         wakeups=wakeups,
         nats=nats,
     )

@@ -28,6 +28,11 @@ def api_app(container: Container) -> Litestar:
             ping_database=container.ping,
             metrics=container.metrics.exposition,
             workers_alive=workers_alive,
+            control=container.control,
+            control_reads=container.control_reads,
+            wait_for=lambda names, position: container.change_feed.wait_for_position(
+                names, position, 2.0
+            ),
             version=__version__,
             on_startup=[container.change_feed.start],
             on_shutdown=[container.change_feed.stop],

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from adapters.http.context import (
+    LAG_HEADER,
+    MIN_POSITION_HEADER,
+    POSITION_HEADER,
+    ApiServices,
+    RunStatusName,
+    Svc,
+    caller_of,
+    services,
+)
+from adapters.http.control_routes import control_router
 from adapters.http.problems import EXCEPTION_HANDLERS, Problem
 from projections.queue import QueueDepth
 from schemas.commands import (
@@ -27,30 +36,8 @@ from schemas.commands import (
 )
 from schemas.views import Claimed, Completion, RunList, RunView, Submitted
 from services.ports import Caller
-from services.queue import QueueService
-from services.run_views import RunViews
-from services.submit import SubmitService
 
 __all__ = ["ApiServices", "create_app"]
-
-POSITION_HEADER = "Synaps-Position"
-MIN_POSITION_HEADER = "Synaps-Min-Position"
-LAG_HEADER = "Synaps-Projection-Lag"
-RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-
-
-@dataclass
-class ApiServices:
-    submit: SubmitService
-    queue: QueueService
-    runs: RunViews
-    queue_depth: Callable[[], list[QueueDepth]]
-    ping_database: Callable[[], None]
-    metrics: Callable[[], bytes]
-    workers_alive: Callable[[], bool | None]  # None: this process runs no worker pool
-    version: str = "0.1.0"
-    on_startup: list[Callable[[], None]] = field(default_factory=list)
-    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
 
 
 class CancelResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,18 +54,6 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     checks: dict[str, str] = msgspec.field(default_factory=dict)
 
-
-def caller_of(request: Request[Any, Any, Any]) -> Caller:
-    """Who is calling. Until authentication lands every caller is anonymous."""
-    request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
-    return Caller(actor="anonymous", tenant="default", request_id=request_id[:200])
-
-
-def services(state: State) -> ApiServices:
-    return state["services"]  # type: ignore[no-any-return]
-
-
-Svc = NamedDependency[ApiServices]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -303,6 +278,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
             complete_task,
             fail_task,
             queue_stats,
+            control_router,
             service_summary,
             healthz,
             readyz,
@@ -320,6 +296,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
                 Tag(name="commands", description="Submit work"),
                 Tag(name="runs", description="Read and cancel runs"),
                 Tag(name="queue", description="Claim and complete tasks (workers)"),
+                Tag(name="control", description="Prompts, skills, tools, routing, policies"),
                 Tag(name="service", description="Health, readiness, metrics"),
             ],
         ),

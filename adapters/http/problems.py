@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from psycopg_pool import PoolTimeout
 
+from domain.control import InvalidSpec
 from domain.errors import (
     AlreadyCompleted,
     ConcurrencyConflict,
@@ -30,6 +31,7 @@ log = structlog.get_logger(__name__)
 PROBLEM_TYPE = "https://synaps.dev/problems/"
 _STATUS = {
     NotFound: 404,
+    InvalidSpec: 422,
     LeaseLost: 409,
     AlreadyCompleted: 409,
     IdempotencyConflict: 409,

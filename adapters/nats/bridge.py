@@ -117,17 +117,19 @@ class NatsBridge:
                 self._publish(subject, payload, False, 1.0), self._loop
             )
 
-    async def _publish(self, subject: str, payload: bytes, durable: bool, timeout: float) -> None:
+    async def _publish(
+        self, subject: str, payload: bytes, durable: bool, ack_timeout: float
+    ) -> None:
         client = self._client
         if client is None or not client.is_connected:
             raise ConnectionError("not connected to NATS")
         if not durable:
             await client.publish(subject, payload)
             return
-        js = client.jetstream(timeout=timeout)
+        js = client.jetstream(timeout=ack_timeout)
         if not self._stream_ready:
             await self._ensure_stream(client)
-        await js.publish(subject, payload, timeout=timeout)
+        await js.publish(subject, payload, timeout=ack_timeout)
 
     async def _ensure_stream(self, client: Client) -> None:
         js = client.jetstream()

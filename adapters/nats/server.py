@@ -61,7 +61,7 @@ class EmbeddedNats:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-            ],  # fmt: skip
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -145,6 +145,7 @@ def _task_view(row: TaskRow) -> TaskView:
         attempts=[
             AttemptView(**{f: getattr(a, f) for f in a.__struct_fields__}) for a in row.attempts
         ],
+        control_hash=row.control_hash,
     )
 
 

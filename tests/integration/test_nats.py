@@ -33,8 +33,9 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
 def claim_delays(url: str) -> list[float]:
     with psycopg.connect(url) as conn:
         rows = conn.execute("""
-            SELECT extract(epoch FROM (convert_from(c.state, 'UTF8')::json->>'timestamp')::timestamptz
-                   - (convert_from(q.state, 'UTF8')::json->>'timestamp')::timestamptz)
+            SELECT extract(epoch FROM
+                (convert_from(c.state, 'UTF8')::json->>'timestamp')::timestamptz
+                - (convert_from(q.state, 'UTF8')::json->>'timestamp')::timestamptz)
             FROM synaps_events q JOIN synaps_events c USING (originator_id)
             WHERE q.topic = 'TaskQueued.v1' AND c.topic = 'TaskClaimed.v1'""").fetchall()
     return [float(r[0]) for r in rows]

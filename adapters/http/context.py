@@ -1,0 +1,66 @@
+"""What every route handler shares: the services, the caller, header names."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from adapters.postgres.control_reads import PostgresControlReads
+from projections.queue import QueueDepth
+from services.control import ControlService
+from services.ports import Caller
+from services.queue import QueueService
+from services.run_views import RunViews
+from services.submit import SubmitService
+
+__all__ = [
+    "LAG_HEADER",
+    "MIN_POSITION_HEADER",
+    "POSITION_HEADER",
+    "ApiServices",
+    "RunStatusName",
+    "Svc",
+    "caller_of",
+    "services",
+]
+
+POSITION_HEADER = "Synaps-Position"
+MIN_POSITION_HEADER = "Synaps-Min-Position"
+LAG_HEADER = "Synaps-Projection-Lag"
+RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+@dataclass
+class ApiServices:
+    submit: SubmitService
+    queue: QueueService
+    runs: RunViews
+    queue_depth: Callable[[], list[QueueDepth]]
+    ping_database: Callable[[], None]
+    metrics: Callable[[], bytes]
+    workers_alive: Callable[[], bool | None]  # None: this process runs no worker pool
+    control: ControlService
+    control_reads: PostgresControlReads
+    wait_for: Callable[[tuple[str, ...], int], bool]  # projections reach a position (<= 2 s)
+    version: str = "0.1.0"
+    on_startup: list[Callable[[], None]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
+
+
+def caller_of(request: Request[Any, Any, Any]) -> Caller:
+    """Who is calling. Until authentication lands every caller is anonymous."""
+    request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
+    return Caller(actor="anonymous", tenant="default", request_id=request_id[:200])
+
+
+def services(state: State) -> ApiServices:
+    return state["services"]  # type: ignore[no-any-return]
+
+
+Svc = NamedDependency[ApiServices]
