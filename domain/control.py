@@ -182,6 +182,8 @@ class ControlItemRegistered(AggregateCreated, frozen=True, kw_only=True):
 
 
 class ControlItemVersioned(AggregateEvent, frozen=True, kw_only=True):
+    kind: str = ""  # denormalised, for announcing changes by kind
+    name: str = ""
     version: int
     spec: dict[str, Any]
     reason: str = ""
@@ -191,6 +193,8 @@ class ControlItemVersioned(AggregateEvent, frozen=True, kw_only=True):
 
 
 class ControlItemActivated(AggregateEvent, frozen=True, kw_only=True):
+    kind: str = ""  # denormalised, for announcing changes by kind
+    name: str = ""
     version: int
     reason: str = ""
 
@@ -199,6 +203,8 @@ class ControlItemActivated(AggregateEvent, frozen=True, kw_only=True):
 
 
 class ControlItemRolledBack(AggregateEvent, frozen=True, kw_only=True):
+    kind: str = ""  # denormalised, for announcing changes by kind
+    name: str = ""
     from_version: int
     to_version: int
     reason: str = ""
@@ -261,7 +267,15 @@ class ControlItem(Aggregate):
             raise NotFound(f"{self.kind} {self.name} version", version)
         if version == self.active_version:
             return False
-        self.record(ControlItemActivated, ctx=ctx, now=now, version=version, reason=reason)
+        self.record(
+            ControlItemActivated,
+            ctx=ctx,
+            now=now,
+            kind=self.kind,
+            name=self.name,
+            version=version,
+            reason=reason,
+        )
         return True
 
     def rollback(self, *, reason: str, ctx: EventContext, now: datetime) -> int:

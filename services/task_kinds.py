@@ -24,9 +24,12 @@ class TaskError(Exception):
 class TaskContext:
     """What a running handler can see: whether it should stop early."""
 
-    def __init__(self, task: ClaimedTask) -> None:
+    def __init__(self, task: ClaimedTask, control: Any = None) -> None:
         self.task = task
         self.cancelled = threading.Event()  # lease lost or worker stopping
+        # the effective control snapshot of the task's tenant when it was claimed
+        self.control = control
+        self.usage: dict[str, Any] | None = None  # set by handlers that call models
 
     def sleep(self, seconds: float) -> bool:
         """Sleep, waking early when cancelled; True if the full time passed."""

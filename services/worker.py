@@ -24,6 +24,7 @@ import structlog
 from domain.errors import DomainError, LeaseLost
 from schemas.commands import ClaimTasks, CompleteTask, FailTask, RenewLease
 from schemas.views import ClaimedTask
+from services.control_cache import ControlCache
 from services.ports import Caller, Clock
 from services.queue import QueueService
 from services.task_kinds import TaskContext, TaskError, TaskKinds
@@ -63,6 +64,8 @@ class _Outcome:
     output: Any = None
     error: str | None = None
     retryable: bool = True
+    control_hash: str | None = None
+    usage: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -82,7 +85,9 @@ class WorkerPool:
         options: WorkerOptions,
         clock: Clock,
         wakeups: Wakeups | None = None,
+        control: ControlCache | None = None,
     ) -> None:
+        self._control = control
         self._queue = queue_service
         self._kinds = kinds
         self.options = options
@@ -203,14 +208,24 @@ class WorkerPool:
                     self._stopping.wait(idle)
                 continue
             idle = 0.0
+            contexts = {t.task_id: TaskContext(t, self._snapshot_for(t)) for t in tasks}
             with self._lock:
                 self.counters.claimed += len(tasks)
                 for task in tasks:
                     self._running[task.task_id] = _Running(
-                        task, TaskContext(task), task.lease_expires_at
+                        task, contexts[task.task_id], task.lease_expires_at
                     )
             for task in tasks:
                 self._executor.submit(self._execute, task)
+
+    def _snapshot_for(self, task: ClaimedTask) -> Any:
+        if self._control is None:
+            return None
+        try:
+            return self._control.get(task.tenant)
+        except Exception as exc:  # noqa: BLE001 - run without; the outcome says so (no hash)
+            log.warning("control snapshot unavailable", tenant=task.tenant, error=str(exc))
+            return None
 
     # -- running --------------------------------------------------------------
 
@@ -226,11 +241,17 @@ class WorkerPool:
             result = handler(task, running.ctx)
             if inspect.isawaitable(result):
                 result = self._await(result)
-            outcome = _Outcome(task, output=result)
+            outcome = _Outcome(
+                task, output=result, control_hash=_hash(running.ctx), usage=running.ctx.usage
+            )
         except TaskError as exc:
-            outcome = _Outcome(task, error=str(exc), retryable=exc.retryable)
+            outcome = _Outcome(
+                task, error=str(exc), retryable=exc.retryable, control_hash=_hash(running.ctx)
+            )
         except Exception as exc:  # noqa: BLE001 - a failing handler fails its task
-            outcome = _Outcome(task, error=f"{type(exc).__name__}: {exc}")
+            outcome = _Outcome(
+                task, error=f"{type(exc).__name__}: {exc}", control_hash=_hash(running.ctx)
+            )
         with self._lock:
             self._running.pop(task.task_id, None)
             if running.released:
@@ -288,7 +309,11 @@ class WorkerPool:
                 results = self._queue.complete_many(
                     [
                         CompleteTask(
-                            task_id=o.task.task_id, attempt=o.task.attempt, output=o.output
+                            task_id=o.task.task_id,
+                            attempt=o.task.attempt,
+                            output=o.output,
+                            control_hash=o.control_hash,
+                            usage=o.usage,
                         )
                         for o in successes
                     ],
@@ -307,6 +332,7 @@ class WorkerPool:
                             attempt=outcome.task.attempt,
                             error=outcome.error or "failed",
                             retryable=outcome.retryable,
+                            control_hash=outcome.control_hash,
                         ),
                         self._call("fail"),
                     )
@@ -387,3 +413,7 @@ class WorkerPool:
 
     def _call(self, operation: str) -> Caller:
         return Caller(actor=self._caller.actor, request_id=f"{operation}:{uuid.uuid4().hex[:16]}")
+
+
+def _hash(ctx: TaskContext) -> str | None:
+    return getattr(ctx.control, "hash", None)

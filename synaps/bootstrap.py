@@ -24,6 +24,7 @@ from projections.catalog import processors
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
 from services.control import ControlService
+from services.control_cache import ControlCache
 from services.ports import Clock, system_clock
 from services.queue import QueueService
 from services.run_views import RunViews
@@ -63,6 +64,7 @@ class Container:
     nats: NatsBridge | None = None
     workers: list[WorkerPool] = field(default_factory=list)
     projectors: list[Projector] = field(default_factory=list)
+    _control_cache: ControlCache | None = None
 
     def processors(self) -> list[Processor]:
         """The read-model processors, and the NATS relay when NATS is configured."""
@@ -105,14 +107,38 @@ class Container:
         if overrides:
             raise TypeError(f"unknown worker options: {sorted(overrides)}")
         pool = WorkerPool(
-            self.queue, kinds or builtin_kinds(), options, self.clock, wakeups=self.wakeups
+            self.queue,
+            kinds or builtin_kinds(),
+            options,
+            self.clock,
+            wakeups=self.wakeups,
+            control=self.control_cache(),
         )
         self.workers.append(pool)
         return pool
 
+    def control_cache(self) -> ControlCache:
+        """The workers' cache of control snapshots (one per process)."""
+        if self._control_cache is None:
+            cache = ControlCache(self.control_reads.snapshot, self._control_position)
+            if self.nats is not None:
+                self.nats.subscribe("synaps.ctrl.>", lambda _s, _d: cache.invalidate())
+            cache.start()
+            self._control_cache = cache
+        return self._control_cache
+
+    def _control_position(self) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT position FROM synaps_projections WHERE name = 'control'"
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
+        if self._control_cache is not None:
+            self._control_cache.stop()
         for projector in self.projectors:
             projector.stop()
         self.change_feed.stop()

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from adapters.http.client import ApiError, SynapsClient
 from synaps import __version__
+from synaps.cli_control import control_app
 from synaps.cli_incident import incident_app
 from synaps.cli_ledger import audit_app, projections_app
 from synaps.logs import configure_logging
@@ -34,6 +35,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(incident_app, name="incident")
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
+app.add_typer(control_app, name="control")
 
 out = Console()
 err = Console(stderr=True)

@@ -116,5 +116,12 @@ class SynapsClient:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout}s")
 
-    def get(self, path: str) -> httpx.Response:
+    def post(self, path: str, body: Any = None) -> httpx.Response:
+        return self._request("POST", path, json=body)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        if params:
+            return self._request(
+                "GET", path, params={k: v for k, v in params.items() if v is not None}
+            )
         return self._request("GET", path)

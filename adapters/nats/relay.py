@@ -16,11 +16,12 @@ import psycopg
 
 from adapters.nats.bridge import NatsBridge
 from adapters.nats.wakeups import wakeup_subject
+from domain.control import CONTROL_EVENTS
 from domain.events import LeaseExpired, TaskQueued, TaskReleased, TaskRetryScheduled
 from projections.processor import Changes, Entry, Tables
-from schemas.messages import Wakeup
+from schemas.messages import ControlChanged, Wakeup
 
-__all__ = ["NatsRelay"]
+__all__ = ["NatsRelay", "control_subject"]
 
 _encode = msgspec.json.Encoder().encode
 _CLAIMABLE = (TaskQueued, TaskRetryScheduled, LeaseExpired, TaskReleased)
@@ -31,17 +32,11 @@ class NatsRelay:
     tables: tuple[str, ...] = ()
     decodes = True
 
-    def __init__(self, bridge: NatsBridge, extra_topics: Sequence[str] = ()) -> None:
+    def __init__(self, bridge: NatsBridge) -> None:
         self._bridge = bridge
-        self.topics: tuple[str, ...] | None = (
-            *(t for cls in _CLAIMABLE for t in cls.stored_topics()),
-            *extra_topics,
+        self.topics: tuple[str, ...] | None = tuple(
+            t for cls in (*_CLAIMABLE, *CONTROL_EVENTS) for t in cls.stored_topics()
         )
-        self._announcers: dict[type, Any] = {}
-
-    def announce(self, event_type: type, announcer: Any) -> None:
-        """Also publish ``announcer(entry) -> (subject, payload)`` for events of this type."""
-        self._announcers[event_type] = announcer
 
     def apply(self, cur: psycopg.Cursor[Any], entries: Sequence[Entry], tables: Tables) -> Changes:
         for entry in entries:
@@ -51,9 +46,11 @@ class NatsRelay:
 
     def _messages(self, entry: Entry) -> list[tuple[str, bytes]]:
         event = entry.event
-        announcer = self._announcers.get(type(event))
-        if announcer is not None:
-            return [announcer(entry)]
+        if isinstance(event, CONTROL_EVENTS):
+            changed = ControlChanged(
+                tenant=event.tenant, kind=event.kind, name=event.name, position=entry.position
+            )
+            return [(control_subject(event.kind), _encode(changed))]
         queue, available_at = _claimable(event)
         if queue is None:
             return []
@@ -64,6 +61,10 @@ class NatsRelay:
             available_at=available_at,
         )
         return [(wakeup_subject(queue), _encode(wakeup))]
+
+
+def control_subject(kind: str) -> str:
+    return f"synaps.ctrl.{kind}"
 
 
 def _claimable(event: Any) -> tuple[str | None, Any]:
