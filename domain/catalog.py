@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import domain.artifact
 import domain.command
 import domain.control
 import domain.events
@@ -14,6 +15,7 @@ __all__ = ["EVENT_MODULES"]
 EVENT_MODULES = (
     domain.events,
     domain.command,
+    domain.artifact,
     domain.control,
     domain.run,
     domain.task,

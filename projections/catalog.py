@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.artifacts import ArtifactsProjection
 from projections.audit import AuditLogProjection, AuditSealProjection
 from projections.control import ControlProjection
 from projections.processor import Processor
@@ -14,4 +15,10 @@ INLINE = ("queue",)
 
 
 def processors() -> list[Processor]:
-    return [RunsProjection(), AuditLogProjection(), AuditSealProjection(), ControlProjection()]
+    return [
+        RunsProjection(),
+        AuditLogProjection(),
+        AuditSealProjection(),
+        ControlProjection(),
+        ArtifactsProjection(),
+    ]

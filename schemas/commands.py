@@ -16,6 +16,7 @@ __all__ = [
     "CompleteTask",
     "FailTask",
     "Name",
+    "ProducedArtifact",
     "RenewLease",
     "SubmitCommand",
 ]
@@ -64,12 +65,22 @@ class RenewLease(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     lease_seconds: LeaseSeconds = 30.0
 
 
+class ProducedArtifact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An output stored in the artifact store, to record with the completion."""
+
+    name: Name
+    digest: Annotated[str, Meta(pattern=r"^sha256:[0-9a-f]{64}$")]
+    size: Annotated[int, Meta(ge=0)]
+    content_type: Annotated[str, Meta(min_length=1, max_length=255)] = "application/octet-stream"
+
+
 class CompleteTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     task_id: UUID
     attempt: Attempt
     output: Any = None
     control_hash: Annotated[str, Meta(max_length=100)] | None = None
     usage: dict[str, Any] | None = None
+    artifacts: Annotated[list[ProducedArtifact], Meta(max_length=100)] = []
 
 
 class FailTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

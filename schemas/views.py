@@ -11,6 +11,7 @@ from msgspec import Struct
 from domain.envelope import AggregateCreated, AggregateEvent
 
 __all__ = [
+    "ArtifactView",
     "AttemptView",
     "Claimed",
     "ClaimedTask",
@@ -119,6 +120,19 @@ class RunView(Struct, frozen=True, kw_only=True):
     tasks: list[TaskView]
     events: list[EventView]
     position: int | None = None  # the ledger position this view reflects
+    artifacts: list[ArtifactView] = []
+
+
+class ArtifactView(Struct, frozen=True, kw_only=True):
+    artifact_id: UUID
+    name: str
+    version: int
+    digest: str
+    size: int
+    content_type: str
+    task_id: UUID | None
+    created_at: datetime
+    url: str  # where to download this version
 
 
 class TaskCounts(Struct, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
+from domain.artifact import Artifact, artifact_id
 from domain.envelope import EventContext
 from domain.errors import ConcurrencyConflict, DomainError, NotFound
 from domain.retry import RetryPolicy
@@ -170,6 +171,7 @@ class QueueService:
         tasks = {k: v for k, v in loaded.items() if isinstance(v, Task)}
         runs = {k: v for k, v in loaded.items() if isinstance(v, Run)}
         by_run: dict[UUID, list[int]] = defaultdict(list)
+        produced: dict[int, list[Artifact]] = {}
         for index in pending:
             request = requests[index]
             task = tasks.get(request.task_id)
@@ -194,11 +196,16 @@ class QueueService:
             run = runs.get(task.run_id)
             if run is None:  # only the runs of unfinished tasks come with them
                 run = runs[task.run_id] = self._ledger.get(task.run_id, Run)
+            produced[index] = self._artifacts(task, request, caller, now)
             run.settle(task.id, "succeeded", error=None, ctx=_ctx(caller, task), now=now)
             by_run[run.id].append(index)
         groups = list(by_run.items())
         units = [
-            [*(tasks[requests[i].task_id] for i in indexes), runs[run_id]]
+            [
+                *(tasks[requests[i].task_id] for i in indexes),
+                *(a for i in indexes for a in produced.get(i, ())),
+                runs[run_id],
+            ]
             for run_id, indexes in groups
         ]
         results = self._ledger.commit_each(units) if units else []
@@ -213,6 +220,34 @@ class QueueService:
                     task = tasks[requests[index].task_id]
                     outcomes[index] = _Outcome(completion=_completion(task, result))
         return retry
+
+    def _artifacts(
+        self, task: Task, request: CompleteTask, caller: Caller, now: Any
+    ) -> list[Artifact]:
+        """Artifact versions recorded with this completion."""
+        if not request.artifacts:
+            return []
+        ids = [artifact_id(task.run_id, a.name) for a in request.artifacts]
+        existing = self._ledger.get_many(ids)
+        ctx = _ctx(caller, task)
+        result: dict[UUID, Artifact] = {}
+        for produced, ident in zip(request.artifacts, ids, strict=True):
+            artifact = result.get(ident) or existing.get(ident)
+            if artifact is None:
+                artifact = Artifact.register(
+                    run_id=task.run_id, name=produced.name, ctx=ctx, now=now
+                )
+            artifact.add_version(
+                digest=produced.digest,
+                size=produced.size,
+                content_type=produced.content_type,
+                task_id=task.id,
+                attempt=request.attempt,
+                ctx=ctx,
+                now=now,
+            )
+            result[ident] = artifact
+        return list(result.values())
 
     # -- fail -----------------------------------------------------------------
 

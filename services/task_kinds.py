@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from schemas.commands import ProducedArtifact
 from schemas.views import ClaimedTask
 
 __all__ = ["Handler", "TaskContext", "TaskError", "TaskKinds", "builtin_kinds"]
@@ -30,6 +31,8 @@ class TaskContext:
         # the effective control snapshot of the task's tenant when it was claimed
         self.control = control
         self.usage: dict[str, Any] | None = None  # set by handlers that call models
+        # outputs stored in the artifact store, recorded with the completion
+        self.artifacts: list[ProducedArtifact] = []
 
     def sleep(self, seconds: float) -> bool:
         """Sleep, waking early when cancelled; True if the full time passed."""

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from domain.errors import DomainError, LeaseLost
-from schemas.commands import ClaimTasks, CompleteTask, FailTask, RenewLease
+from schemas.commands import ClaimTasks, CompleteTask, FailTask, ProducedArtifact, RenewLease
 from schemas.views import ClaimedTask
 from services.control_cache import ControlCache
 from services.ports import Caller, Clock
@@ -66,6 +66,7 @@ class _Outcome:
     retryable: bool = True
     control_hash: str | None = None
     usage: dict[str, Any] | None = None
+    artifacts: tuple[ProducedArtifact, ...] = ()
 
 
 @dataclass(slots=True)
@@ -242,7 +243,11 @@ class WorkerPool:
             if inspect.isawaitable(result):
                 result = self._await(result)
             outcome = _Outcome(
-                task, output=result, control_hash=_hash(running.ctx), usage=running.ctx.usage
+                task,
+                output=result,
+                control_hash=_hash(running.ctx),
+                usage=running.ctx.usage,
+                artifacts=tuple(running.ctx.artifacts),
             )
         except TaskError as exc:
             outcome = _Outcome(
@@ -314,6 +319,7 @@ class WorkerPool:
                             output=o.output,
                             control_hash=o.control_hash,
                             usage=o.usage,
+                            artifacts=list(o.artifacts),
                         )
                         for o in successes
                     ],

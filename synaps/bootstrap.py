@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from adapters.artifacts.filesystem import FilesystemArtifactStore
+from adapters.artifacts.store_url import open_artifact_store
+from adapters.llm.registry import providers_from_env
 from adapters.metrics import Metrics
 from adapters.nats.bridge import NatsBridge
 from adapters.nats.relay import NatsRelay
@@ -23,9 +27,12 @@ from adapters.postgres.recorder import LedgerRecorder
 from projections.catalog import processors
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
+from services.artifacts import ArtifactStore
 from services.control import ControlService
 from services.control_cache import ControlCache
+from services.models import ModelProvider
 from services.ports import Clock, system_clock
+from services.prompt_task import PromptTask
 from services.queue import QueueService
 from services.run_views import RunViews
 from services.runs import RunQueries
@@ -60,11 +67,13 @@ class Container:
     run_views: RunViews
     control: ControlService
     control_reads: PostgresControlReads
+    artifacts: ArtifactStore
     wakeups: Wakeups | None = None
     nats: NatsBridge | None = None
     workers: list[WorkerPool] = field(default_factory=list)
     projectors: list[Projector] = field(default_factory=list)
     _control_cache: ControlCache | None = None
+    _providers: dict[str, ModelProvider] | None = None
 
     def processors(self) -> list[Processor]:
         """The read-model processors, and the NATS relay when NATS is configured."""
@@ -106,9 +115,12 @@ class Container:
         )
         if overrides:
             raise TypeError(f"unknown worker options: {sorted(overrides)}")
+        if kinds is None:
+            kinds = builtin_kinds()
+            kinds.register("prompt", PromptTask(self.providers(), self.artifacts))
         pool = WorkerPool(
             self.queue,
-            kinds or builtin_kinds(),
+            kinds,
             options,
             self.clock,
             wakeups=self.wakeups,
@@ -116,6 +128,12 @@ class Container:
         )
         self.workers.append(pool)
         return pool
+
+    def providers(self) -> dict[str, ModelProvider]:
+        """Model providers by name; keys come from the environment only."""
+        if self._providers is None:
+            self._providers = providers_from_env()
+        return self._providers
 
     def control_cache(self) -> ControlCache:
         """The workers' cache of control snapshots (one per process)."""
@@ -187,6 +205,11 @@ def build(
         runs=RunQueries(ledger),
         change_feed=change_feed,
         run_views=RunViews(PostgresRunReads(pool), change_feed),
+        artifacts=(
+            open_artifact_store(settings.artifacts_url)
+            if settings.artifacts_url
+            else FilesystemArtifactStore(Path(".synaps") / "artifacts")
+        ),
         control=ControlService(ledger, clock),
         control_reads=PostgresControlReads(pool),
         wakeups=wakeups,

@@ -83,6 +83,7 @@ def run_dev(
         settings = Settings.from_env(
             database_url=database_url,
             nats_url=stack.nats.url,
+            artifacts_url=(stack.data_dir / "artifacts").as_uri(),
             host=host,
             port=port,
             api_url=stack.api_url,

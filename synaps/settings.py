@@ -17,6 +17,8 @@ def _env(name: str, default: str) -> str:
 class Settings(msgspec.Struct, kw_only=True):
     database_url: str = ""
     nats_url: str = ""  # empty: no NATS (workers poll; nothing is announced)
+    # file:///path or s3://bucket/prefix; empty: a directory under ./.synaps
+    artifacts_url: str = ""
     api_url: str = "http://127.0.0.1:8081"
     host: str = "127.0.0.1"
     port: int = 8081
@@ -39,6 +41,7 @@ class Settings(msgspec.Struct, kw_only=True):
         values: dict[str, Any] = {
             "database_url": _env("SYNAPS_DATABASE_URL", ""),
             "nats_url": _env("SYNAPS_NATS_URL", ""),
+            "artifacts_url": _env("SYNAPS_ARTIFACTS_URL", ""),
             "api_url": _env("SYNAPS_URL", "http://127.0.0.1:8081"),
             "host": _env("SYNAPS_HOST", "127.0.0.1"),
             "port": int(_env("SYNAPS_PORT", "8081")),

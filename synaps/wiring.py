@@ -30,6 +30,8 @@ def api_app(container: Container) -> Litestar:
             workers_alive=workers_alive,
             control=container.control,
             control_reads=container.control_reads,
+            ledger=container.ledger,
+            artifacts=container.artifacts,
             wait_for=lambda names, position: container.change_feed.wait_for_position(
                 names, position, 2.0
             ),

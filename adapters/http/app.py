@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from adapters.http.artifact_routes import download_artifact
 from adapters.http.context import (
     LAG_HEADER,
     MIN_POSITION_HEADER,
@@ -279,6 +280,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
             fail_task,
             queue_stats,
             control_router,
+            download_artifact,
             service_summary,
             healthz,
             readyz,
@@ -297,6 +299,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
                 Tag(name="runs", description="Read and cancel runs"),
                 Tag(name="queue", description="Claim and complete tasks (workers)"),
                 Tag(name="control", description="Prompts, skills, tools, routing, policies"),
+                Tag(name="artifacts", description="Outputs of runs, by content digest"),
                 Tag(name="service", description="Health, readiness, metrics"),
             ],
         ),

@@ -13,8 +13,9 @@ from litestar.di import NamedDependency
 
 from adapters.postgres.control_reads import PostgresControlReads
 from projections.queue import QueueDepth
+from services.artifacts import ArtifactStore
 from services.control import ControlService
-from services.ports import Caller
+from services.ports import Caller, LedgerPort
 from services.queue import QueueService
 from services.run_views import RunViews
 from services.submit import SubmitService
@@ -47,6 +48,8 @@ class ApiServices:
     workers_alive: Callable[[], bool | None]  # None: this process runs no worker pool
     control: ControlService
     control_reads: PostgresControlReads
+    ledger: LedgerPort
+    artifacts: ArtifactStore
     wait_for: Callable[[tuple[str, ...], int], bool]  # projections reach a position (<= 2 s)
     version: str = "0.1.0"
     on_startup: list[Callable[[], None]] = field(default_factory=list)

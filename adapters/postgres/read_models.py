@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from projections.audit import ENVELOPE_KEYS
 from projections.runs import RunRow, TaskRow
 from schemas.views import (
+    ArtifactView,
     AttemptView,
     EventView,
     RunSummary,
@@ -66,6 +67,15 @@ class PostgresRunReads:
                 " ORDER BY e.notification_id",
                 (aggregates, run.position, str(run_id)),
             ).fetchall()
+            artifacts = [
+                ArtifactView(**a, url=f"/v1/artifacts/{a['artifact_id']}?version={a['version']}")
+                for a in cur.execute(
+                    "SELECT artifact_id, name, version, digest, size, content_type, task_id,"
+                    " created_at FROM synaps_artifacts WHERE run_id = %s AND tenant = %s"
+                    " ORDER BY position",
+                    (run_id, tenant),
+                ).fetchall()
+            ]
         tasks = [_task_view(task_rows[t]) for t in run.task_ids if t in task_rows]
         return RunView(
             run_id=run.run_id,
@@ -82,6 +92,7 @@ class PostgresRunReads:
             tasks=tasks,
             events=[msgspec.convert(e, EventView) for e in events],
             position=run.position,
+            artifacts=artifacts,
         )
 
     def list_runs(

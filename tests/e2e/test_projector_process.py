@@ -56,7 +56,7 @@ def test_a_killed_projector_resumes_without_gaps_or_duplicates(
 
             def progressed() -> bool:
                 now = positions(database_url)
-                return len(now) == 3 and any(p > 0 for p, _ in now.values())
+                return len(now) == len(processors()) and any(p > 0 for p, _ in now.values())
 
             eventually(progressed, what="some progress")
             time.sleep(0.05 * (attempt + 1))
@@ -68,7 +68,7 @@ def test_a_killed_projector_resumes_without_gaps_or_duplicates(
         eventually(
             lambda: (
                 all(p >= head for p, _ in positions(database_url).values())
-                and len(positions(database_url)) == 3
+                and len(positions(database_url)) == len(processors())
             ),
             timeout=120,
             what="catch-up",

@@ -1,0 +1,47 @@
+"""Download artifacts: the bytes of a version, streamed from the artifact store."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
+
+from adapters.http.context import Svc, caller_of
+from domain.artifact import Artifact
+from domain.errors import NotFound
+from schemas.artifacts import ArtifactRef
+
+__all__ = ["download_artifact"]
+
+
+@get("/v1/artifacts/{artifact_id:uuid}", tags=["artifacts"], summary="Download an artifact")
+async def download_artifact(
+    artifact_id: FromPath[uuid.UUID],
+    request: Request[Any, Any, Any],
+    svc: Svc,
+    version: Annotated[int | None, QueryParameter(ge=1, description="Default: the latest")] = None,
+) -> Stream:
+    """The content of a version (by default the latest), with its content type."""
+    artifact: Artifact = svc.ledger.get(artifact_id, Artifact)
+    if artifact.tenant != caller_of(request).tenant or not artifact.versions:
+        raise NotFound("artifact", artifact_id)
+    chosen = (
+        artifact.versions[-1]
+        if version is None
+        else next((v for v in artifact.versions if v.version == version), None)
+    )
+    if chosen is None:
+        raise NotFound(f"artifact {artifact_id} version", version)
+    ref = ArtifactRef(digest=chosen.digest, size=chosen.size, content_type=chosen.content_type)
+    return Stream(
+        svc.artifacts.open(ref),
+        media_type=chosen.content_type,
+        headers={
+            "Content-Length": str(chosen.size),
+            "Digest": f"sha-256={chosen.digest.removeprefix('sha256:')}",
+            "Content-Disposition": f'inline; filename="{artifact.name}"',
+        },
+    )
