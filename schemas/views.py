@@ -121,6 +121,8 @@ def event_view(position: int, event: AggregateEvent) -> EventView:
         correlation_id=event.correlation_id,
         causation_id=event.causation_id,
         data={
-            name: getattr(event, name) for name in event.__struct_fields__ if name not in _ENVELOPE
+            name: "[redacted]" if name in event.REDACTED_FIELDS else getattr(event, name)
+            for name in event.__struct_fields__
+            if name not in _ENVELOPE
         },
     )

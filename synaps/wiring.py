@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from adapters.http.access import AccessControl
 from adapters.http.app import ApiServices, create_app
 from synaps import __version__
 from synaps.bootstrap import Container
@@ -28,6 +29,17 @@ def api_app(container: Container) -> Litestar:
             ping_database=container.ping,
             metrics=container.metrics.exposition,
             workers_alive=workers_alive,
+            access=AccessControl(
+                authenticator=container.identity.authenticator,
+                counter=container.identity.rate_counter,
+                policy=container.identity.rate_limits,
+                refusals=container.identity.refusals,
+                trust_forwarded_for=container.settings.trust_forwarded_for,
+            ),
+            keys=container.identity.keys,
+            users=container.identity.users,
+            sessions=container.identity.sessions,
+            jwks=container.identity.jwks,
             version=__version__,
         )
     )
