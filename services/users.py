@@ -106,10 +106,9 @@ class Users:
 
     def change_password(self, request: ChangePassword, caller: Caller) -> None:
         """The caller's own password; every open session of the user ends."""
-        try:
-            user_id = UUID(caller.principal_id)
-        except ValueError:
-            raise AccessDenied("only a signed-in user has a password to change") from None
+        if not caller.session_id:  # an API key, or a user of the external issuer
+            raise AccessDenied("only a user signed in with a password can change it")
+        user_id = UUID(caller.principal_id)
 
         def decide(user: User, ctx: EventContext) -> list[Any]:
             if user.password_hash is None or not self._passwords.verify(

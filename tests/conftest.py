@@ -73,7 +73,7 @@ ADMIN_KEY = "sk_admin_" + "test-bootstrap-admin-key-0123456789abcdefXYZ"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def settings_for_tests(database_url: str, **overrides: object) -> Settings:
     """Settings of a test process: cheap password hashing, a fixed JWT secret."""
     values: dict[str, object] = {
         "database_url": database_url,
@@ -89,7 +89,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
 
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
-    c = build(test_settings(database_url))
+    c = build(settings_for_tests(database_url))
     yield c
     c.close()
 

@@ -87,29 +87,26 @@ def refresh(
     status_code=204,
     summary="Sign out",
     responses=problem_responses(400, 401, 409, 422, 429),
+    response_cookies=[
+        Cookie(
+            key=REFRESH_COOKIE,
+            value="",
+            max_age=0,
+            path=_COOKIE_PATH,
+            httponly=True,
+            secure=True,
+            samesite="strict",
+            description="cleared",
+        )
+    ],
 )
 def logout(
     request: Request[Any, Any, Any], svc: Svc, data: JSONBody[Refresh | None] = None
-) -> Response[None]:
+) -> None:
     """Ends the session of the refresh token (body or cookie), or of the access token."""
     token = (data.refresh_token if data else None) or request.cookies.get(REFRESH_COOKIE)
     caller: Caller = caller_in(request.scope)
     svc.sessions.logout(token, caller, _origin(request))
-    return Response(
-        None,
-        status_code=204,
-        cookies=[
-            Cookie(
-                key=REFRESH_COOKIE,
-                value="",
-                max_age=0,
-                path=_COOKIE_PATH,
-                httponly=True,
-                secure=True,
-                samesite="strict",
-            )
-        ],
-    )
 
 
 @post(
