@@ -133,6 +133,9 @@ id_sessions AS ({
     # The ledger's own uniqueness of (aggregate, version) orders identity writers.
     CHECK = "true"
 
+    def concerns(self, changed: Sequence[Any]) -> bool:
+        return any(isinstance(item.aggregate, ApiKey | User | Session) for item in changed)
+
     def write(self, changed: Sequence[Any]) -> InlineWrite:
         keys: list[ApiKeyRow] = []
         users: list[UserRow] = []

@@ -154,6 +154,9 @@ q_del AS (
         "(SELECT count(*) FROM q_upd) = %(q_upd_n)s AND (SELECT count(*) FROM q_del) = %(q_del_n)s"
     )
 
+    def concerns(self, changed: Sequence[Any]) -> bool:
+        return any(isinstance(item.aggregate, Task) for item in changed)
+
     def write(self, changed: Sequence[Any]) -> InlineWrite:
         inserts: list[QueueRow] = []
         updates: list[_Update] = []
