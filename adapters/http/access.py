@@ -130,7 +130,7 @@ class AccessMiddleware:
         elif caller is None:
             subject, limits = f"ip:{origin.ip}", access.policy.anonymous
         else:
-            subject = f"principal:{caller.principal_id}"
+            subject = caller.actor  # key:<id>, user:<email> or external:<subject>
             limits = access.policy.for_roles(caller.roles)
         window = binding(access.counter.hit(subject, limits))
         if window is not None and window.exceeded:

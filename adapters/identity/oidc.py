@@ -111,7 +111,8 @@ class OidcIssuer:
 
 def _permissions(claims: dict[str, Any], roles: list[str]) -> set[str]:
     """Permissions the token grants: listed ones (``permissions`` or the OAuth
-    ``scope``) that synaps knows, and those of the roles synaps knows."""
+    ``scope``) that synaps knows, and those of the roles synaps knows; never the
+    operator's ``tenants:manage``, which only an API key can hold."""
     stated = claims.get("permissions")
     names = [p for p in stated if isinstance(p, str)] if isinstance(stated, list) else []
     scope = claims.get("scope")
@@ -121,4 +122,4 @@ def _permissions(claims: dict[str, Any], roles: list[str]) -> set[str]:
     granted = {n for n in names if n in known}
     for role in roles:
         granted |= {p.value for p in ROLE_PERMISSIONS.get(role, frozenset())}
-    return granted
+    return granted - {Permission.TENANTS_MANAGE.value}

@@ -70,3 +70,28 @@ def test_requests_without_credentials_are_limited_by_ip(limited: Container) -> N
         assert client.get("/v1/runs/00000000-0000-0000-0000-000000000000").status_code == 429
         # but a key has its own allowance
         assert client.get("/v1/queue/stats", headers={"X-API-Key": ADMIN_KEY}).status_code == 200
+
+
+def test_concurrent_requests_count_exactly_once_each(limited: Container) -> None:
+    import threading
+
+    from domain.rate_limits import Limit
+
+    counter = limited.identity.rate_counter
+    limits = (Limit(100, 60), Limit(1000, 3600))
+    hits: list[int] = []
+    lock = threading.Lock()
+
+    def hammer() -> None:
+        for _ in range(25):
+            counts = counter.hit("key:concurrent", limits)
+            with lock:
+                hits.append(counts[0].hits)
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(hits) == list(range(1, 201))  # every request got its own count
+    assert sum(1 for h in hits if h <= 100) == 100
