@@ -123,6 +123,11 @@ def api(
 
     configure_logging()
     container = _build(_settings(database_url, host=host, port=port))
+    if container.identity.tokens.signing_keys is None:
+        err.print(
+            "note: signing in with a password is off (API keys work): set SYNAPS_JWT_SECRET"
+            " or SYNAPS_JWT_KEYS to turn it on"
+        )
     try:
         if with_worker:
             container.worker_pool().start()

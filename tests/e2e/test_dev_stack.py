@@ -49,7 +49,6 @@ def test_dev_stack_serves_http_and_cli_then_stops_cleanly(tmp_path: Path) -> Non
     port = free_port()
     dev_file = data_dir / "dev.json"
     env = {"SYNAPS_BOOTSTRAP_ADMIN_KEY": "sk_admin_e2e_fixed_key_0123456789abcdef0123456789"}
-    key = {"X-API-Key": env["SYNAPS_BOOTSTRAP_ADMIN_KEY"]}
     # the CLI's config file lives here, and it sends the admin key unless told otherwise
     as_admin = {
         "SYNAPS_CONFIG_DIR": str(tmp_path / "cli"),
@@ -61,6 +60,7 @@ def test_dev_stack_serves_http_and_cli_then_stops_cleanly(tmp_path: Path) -> Non
         info = json.loads(dev_file.read_text())
         assert info["api_url"] == f"http://127.0.0.1:{port}"
         assert info["admin_key"] == env["SYNAPS_BOOTSTRAP_ADMIN_KEY"]
+        key = {"X-API-Key": info["admin_key"]}  # dev.json's key works: it is in the ledger
         assert info["database_url"].startswith("postgresql://")
         assert dev_file.stat().st_mode & 0o077 == 0, "dev.json holds a key: owner-only"
         url = info["api_url"]
