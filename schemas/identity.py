@@ -41,9 +41,15 @@ Tenant = Annotated[
 Scope = Annotated[
     str, Meta(min_length=1, max_length=64, pattern=r"^[a-z]+(:[a-z]+)?$", examples=["worker"])
 ]
-Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+Email = Annotated[
+    str,
+    Meta(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
+]
+# Free text that lands in read models and audit rows: no control characters
+# (PostgreSQL's text and jsonb refuse NUL).
+Label = Annotated[str, Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
-Reason = Annotated[str, Meta(max_length=2000)]
+Reason = Annotated[str, Meta(max_length=2000, pattern=r"^[^\x00\x7f]*$")]
 
 
 class CreateApiKey(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -52,7 +58,7 @@ class CreateApiKey(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     type: Annotated[str, Meta(pattern=r"^(live|test|admin)$", examples=["live"])]
     tenant: Tenant | None = None  # default: the caller's
     scopes: Annotated[list[Scope], Meta(max_length=32)] | None = None
-    name: Annotated[str, Meta(max_length=200)] = ""
+    name: Label = ""
     expires_at: Annotated[datetime, Meta(tz=True)] | None = None
 
 
@@ -94,7 +100,7 @@ class CreateUser(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     email: Email
     password: Password | None = None
-    name: Annotated[str, Meta(max_length=200)] = ""
+    name: Label = ""
     roles: Annotated[list[Name], Meta(max_length=16)] = msgspec.field(
         default_factory=lambda: ["viewer"]
     )

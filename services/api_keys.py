@@ -14,6 +14,7 @@ from domain.api_key import ApiKey, key_id_for
 from domain.envelope import EventContext
 from domain.errors import ConcurrencyConflict, InvalidArgument, NotFound
 from schemas.identity import ApiKeyView, CreateApiKey, IssuedApiKey
+from schemas.moments import in_utc
 from services.grants import reaches, refuse_beyond, tenant_in_reach
 from services.identity_ports import Directory
 from services.ports import Caller, Clock, LedgerPort
@@ -77,7 +78,7 @@ class ApiKeys:
             key=key,
             name=request.name,
             permissions=permissions,
-            expires_at=request.expires_at,
+            expires_at=in_utc(request.expires_at, "expires_at"),
             ip=caller.ip,
             user_agent=caller.user_agent,
             ctx=EventContext(

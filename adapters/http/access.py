@@ -80,10 +80,10 @@ class AccessMiddleware:
             return
         headers = _headers(scope)
         origin = Origin(
-            request_id=(headers.get("x-request-id") or f"req_{uuid.uuid4().hex}")[:200],
-            ip=self._ip(scope, headers),
-            user_agent=headers.get("user-agent", "")[:500],
-            action=f"{method} {path}"[:500],
+            request_id=_printable(headers.get("x-request-id") or f"req_{uuid.uuid4().hex}")[:200],
+            ip=_printable(self._ip(scope, headers)),
+            user_agent=_printable(headers.get("user-agent", ""))[:500],
+            action=_printable(f"{method} {path}")[:500],
         )
         decision = await anyio.to_thread.run_sync(
             self._decide, endpoint, headers, origin, abandon_on_cancel=False
@@ -165,6 +165,15 @@ class AccessMiddleware:
             return headers["x-forwarded-for"].split(",")[0].strip()[:64]
         client = scope.get("client")
         return str(client[0]) if client else ""
+
+
+def _printable(text: str) -> str:
+    """What the client sent, fit for the audit: control characters (NUL above all,
+    which PostgreSQL's text and jsonb refuse) as ``?``."""
+    return text.translate(_CONTROL)
+
+
+_CONTROL = {c: "?" for c in (*range(0x20), 0x7F)}
 
 
 def _headers(scope: Scope) -> dict[str, str]:

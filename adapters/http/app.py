@@ -15,7 +15,7 @@ from litestar import Litestar, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, Reference, SecurityScheme, Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
@@ -83,7 +83,10 @@ IdempotencyKey = Annotated[
     sync_to_thread=True,
     status_code=201,
     summary="Submit a command",
-    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+    responses={
+        200: ResponseSpec(Submitted, description="An idempotent replay: the original ids"),
+        **problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+    },
 )
 def submit_command(
     data: JSONBody[SubmitCommand],

@@ -22,7 +22,8 @@ TenantQuery = Annotated[
         required=False,
         min_length=1,
         max_length=64,
-        description="Another tenant's keys (needs tenants:manage).",
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Another tenant (needs tenants:manage).",
     ),
 ]
 

@@ -52,7 +52,7 @@ def test_every_operation_answers_as_its_schema_says(fuzzed_container: Container)
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=8,
+            max_examples=25,
             deadline=None,
             derandomize=True,
             phases=[Phase.explicit, Phase.generate],
