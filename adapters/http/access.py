@@ -138,7 +138,7 @@ class AccessMiddleware:
             return _Decision(
                 None,
                 RateLimitExceeded(
-                    f"more than {window.limit} requests; try again in {retry_after} s",
+                    f"over the limit of {window.limit}; try again in {retry_after} s",
                     retry_after,
                 ),
                 window,
