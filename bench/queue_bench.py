@@ -76,10 +76,17 @@ def bench_submit(srv: Server, report: Report, commands: int) -> None:
 def bench_submit_http(srv: Server, report: Report, commands: int) -> None:
     url = srv.fresh_database()
     port = free_port()
+    admin_key = "sk_admin_" + "bench" * 8
     api = subprocess.Popen(
         [sys.executable, "-m", "synaps", "api", "--database-url", url, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # an admin key, with limits far above what the benchmark sends
+        env={
+            **os.environ,
+            "SYNAPS_BOOTSTRAP_ADMIN_KEY": admin_key,
+            "SYNAPS_RATE_LIMITS_BY_ROLE": "admin=100000000/minute,100000000/hour",
+        },
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,7 +103,7 @@ def bench_submit_http(srv: Server, report: Report, commands: int) -> None:
         per = commands // CLIENTS
 
         def client(k: int) -> None:
-            with httpx.Client(base_url=base) as http:
+            with httpx.Client(base_url=base, headers={"X-API-Key": admin_key}) as http:
                 for i in range(per):
                     r = http.post("/v1/commands/submit", json={"kind": "noop", "input": [k, i]})
                     assert r.status_code == 201, r.text

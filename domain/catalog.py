@@ -1,14 +1,20 @@
-"""Every module that defines ledger events: importing this registers their topics."""
+"""Every module that defines ledger events or aggregates: importing this registers
+their topics, so any process can decode any stored event."""
 
 from __future__ import annotations
 
+import domain.access_refusal
+import domain.api_key
 import domain.artifact
 import domain.command
 import domain.control
 import domain.events
+import domain.identity_events
 import domain.run
+import domain.session
 import domain.task
 import domain.thread
+import domain.user
 
 __all__ = ["EVENT_MODULES"]
 
@@ -17,7 +23,12 @@ EVENT_MODULES = (
     domain.command,
     domain.artifact,
     domain.control,
+    domain.identity_events,
+    domain.access_refusal,
+    domain.api_key,
     domain.run,
+    domain.session,
     domain.task,
     domain.thread,
+    domain.user,
 )

@@ -49,6 +49,8 @@ class AggregateEvent(
     TOPIC: ClassVar[str]
     # The kind of aggregate this event belongs to (set per event family).
     aggregate_type: ClassVar[str] = ""
+    # Payload fields that event views must not show (e.g. password hashes).
+    REDACTED_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -5,13 +5,19 @@ from __future__ import annotations
 from uuid import UUID
 
 __all__ = [
+    "AccessDenied",
     "AlreadyCompleted",
+    "AlreadyExists",
+    "AuthenticationRequired",
     "ConcurrencyConflict",
     "DomainError",
     "IdempotencyConflict",
+    "InvalidArgument",
     "InvalidTransition",
     "LeaseLost",
+    "NotConfigured",
     "NotFound",
+    "RateLimitExceeded",
     "RunFinished",
 ]
 
@@ -75,3 +81,53 @@ class ConcurrencyConflict(DomainError):
     """Another writer changed an aggregate first: reload and decide again."""
 
     code = "concurrency_conflict"
+
+
+class InvalidArgument(DomainError):
+    """A request that is well-formed but names something that cannot be (422)."""
+
+    code = "invalid_request"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class AuthenticationRequired(DomainError):
+    """No credentials, or credentials that prove nothing (401).
+
+    ``code`` says which: missing_credentials, invalid_api_key, invalid_token,
+    token_expired, invalid_credentials, invalid_refresh_token, ...
+    """
+
+    code = "unauthenticated"
+
+    def __init__(self, detail: str, code: str = "unauthenticated") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class AccessDenied(DomainError):
+    """Authenticated, but without the permission this needs (403)."""
+
+    code = "forbidden"
+
+    def __init__(self, detail: str, permission: str = "") -> None:
+        super().__init__(detail)
+        self.permission = permission
+
+
+class RateLimitExceeded(DomainError):
+    """Too many requests in a window (429); ``retry_after`` seconds until it resets."""
+
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class NotConfigured(DomainError):
+    """A feature this installation has not been set up for (503)."""
+
+    code = "not_configured"

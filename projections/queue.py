@@ -89,7 +89,7 @@ def queue_row(task: Task) -> QueueRow | None:
 _LOCK_CLAIMABLE = """
 WITH locked AS (
     SELECT task_id, claimable_at FROM synaps_queue
-    WHERE queue = ANY(%s) AND claimable_at <= %s
+    WHERE queue = ANY(%s) AND claimable_at <= %s AND (%s::text IS NULL OR tenant = %s)
     ORDER BY priority DESC, claimable_at, task_id
     LIMIT %s
     FOR UPDATE SKIP LOCKED
@@ -119,7 +119,8 @@ SELECT queue,
        count(*) FILTER (WHERE status = 'running'),
        coalesce(extract(epoch FROM %(now)s - min(claimable_at)
                 FILTER (WHERE status = 'queued' AND claimable_at <= %(now)s)), 0)
-FROM synaps_queue GROUP BY queue ORDER BY queue
+FROM synaps_queue WHERE %(tenant)s::text IS NULL OR tenant = %(tenant)s
+GROUP BY queue ORDER BY queue
 """
 
 
@@ -153,6 +154,9 @@ q_del AS (
         "(SELECT count(*) FROM q_upd) = %(q_upd_n)s AND (SELECT count(*) FROM q_del) = %(q_del_n)s"
     )
 
+    def concerns(self, changed: Sequence[Any]) -> bool:
+        return any(isinstance(item.aggregate, Task) for item in changed)
+
     def write(self, changed: Sequence[Any]) -> InlineWrite:
         inserts: list[QueueRow] = []
         updates: list[_Update] = []
@@ -184,17 +188,27 @@ q_del AS (
 
     @staticmethod
     def lock_claimable(
-        cur: psycopg.Cursor[Any], queues: Sequence[str], limit: int, now: datetime
+        cur: psycopg.Cursor[Any],
+        queues: Sequence[str],
+        limit: int,
+        now: datetime,
+        tenant: str | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Lock up to ``limit`` claimable tasks (skipping ones others hold); their events."""
-        return cur.execute(_LOCK_CLAIMABLE, (list(queues), now, limit), prepare=True).fetchall()
+        """Lock up to ``limit`` claimable tasks (skipping ones others hold; of
+        ``tenant`` only unless None); their events."""
+        return cur.execute(
+            _LOCK_CLAIMABLE, (list(queues), now, tenant, tenant, limit), prepare=True
+        ).fetchall()
 
     @staticmethod
     def lock_expired(cur: psycopg.Cursor[Any], limit: int, now: datetime) -> list[tuple[Any, ...]]:
         return cur.execute(_LOCK_EXPIRED, (now, limit), prepare=True).fetchall()
 
     @staticmethod
-    def depth(cur: psycopg.Cursor[Any], now: datetime) -> list[QueueDepth]:
+    def depth(
+        cur: psycopg.Cursor[Any], now: datetime, tenant: str | None = None
+    ) -> list[QueueDepth]:
+        """Per queue (of one tenant's tasks, unless ``tenant`` is None)."""
         return [
             QueueDepth(
                 queue=r[0],
@@ -203,7 +217,7 @@ q_del AS (
                 in_flight=r[3],
                 oldest_ready_age_seconds=float(r[4]),
             )
-            for r in cur.execute(_DEPTH, {"now": now}).fetchall()
+            for r in cur.execute(_DEPTH, {"now": now, "tenant": tenant}).fetchall()
         ]
 
     @staticmethod

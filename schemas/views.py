@@ -24,6 +24,7 @@ __all__ = [
     "TaskCounts",
     "TaskView",
     "event_view",
+    "redacted",
 ]
 
 
@@ -165,6 +166,12 @@ class RunList(Struct, frozen=True, kw_only=True):
 _ENVELOPE = frozenset(AggregateCreated.__struct_fields__) | {"type"}
 
 
+def redacted(event_type: type[AggregateEvent] | None, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` of an event read as stored JSON, with its secret fields hidden."""
+    hidden = event_type.REDACTED_FIELDS if event_type is not None else frozenset()
+    return {k: "[redacted]" if k in hidden else v for k, v in data.items()}
+
+
 def event_view(position: int, event: AggregateEvent) -> EventView:
     """An event as callers see it: envelope fields, and the rest as ``data``."""
     return EventView(
@@ -178,6 +185,8 @@ def event_view(position: int, event: AggregateEvent) -> EventView:
         correlation_id=event.correlation_id,
         causation_id=event.causation_id,
         data={
-            name: getattr(event, name) for name in event.__struct_fields__ if name not in _ENVELOPE
+            name: "[redacted]" if name in event.REDACTED_FIELDS else getattr(event, name)
+            for name in event.__struct_fields__
+            if name not in _ENVELOPE
         },
     )

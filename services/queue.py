@@ -82,8 +82,11 @@ class QueueService:
             changed.extend(_settle_runs(dead, load, caller, now))
             return changed
 
+        tenant = None if caller.all_tenants else caller.tenant
         claimed = self._retry(
-            lambda: self._ledger.claim_tasks(request.queues, request.max_tasks, now, decide)
+            lambda: self._ledger.claim_tasks(
+                request.queues, request.max_tasks, now, decide, tenant=tenant
+            )
         )
         result = []
         for task, since in claimed:
@@ -112,7 +115,7 @@ class QueueService:
     def renew(self, request: RenewLease, caller: Caller) -> Completion:
         def attempt() -> Completion:
             now = self._clock()
-            task: Task = self._ledger.get(request.task_id, Task)
+            task = _visible_task(self._ledger.get(request.task_id, Task), caller)
             task.renew(
                 attempt=request.attempt,
                 lease_seconds=request.lease_seconds,
@@ -127,7 +130,7 @@ class QueueService:
     def release(self, task_id: UUID, attempt: int, reason: str, caller: Caller) -> Completion:
         def attempt_release() -> Completion:
             now = self._clock()
-            task: Task = self._ledger.get(task_id, Task)
+            task = _visible_task(self._ledger.get(task_id, Task), caller)
             task.release(attempt=attempt, reason=reason, ctx=_ctx(caller, task), now=now)
             return _completion(task, self._ledger.commit(task))
 
@@ -175,7 +178,7 @@ class QueueService:
         for index in pending:
             request = requests[index]
             task = tasks.get(request.task_id)
-            if not isinstance(task, Task):
+            if not isinstance(task, Task) or not caller.sees(task.tenant):
                 outcomes[index] = _Outcome(error=NotFound("task", request.task_id))
                 continue
             try:
@@ -254,7 +257,7 @@ class QueueService:
     def fail(self, request: FailTask, caller: Caller) -> Completion:
         def attempt() -> Completion:
             now = self._clock()
-            task: Task = self._ledger.get(request.task_id, Task)
+            task = _visible_task(self._ledger.get(request.task_id, Task), caller)
             ctx = _ctx(caller, task)
             task.fail(
                 attempt=request.attempt,
@@ -287,7 +290,7 @@ class QueueService:
         def attempt() -> tuple[Run, int | None]:
             now = self._clock()
             run: Run = self._ledger.get(run_id, Run)
-            if run.tenant != caller.tenant:
+            if not caller.sees(run.tenant):
                 raise NotFound("run", run_id)
             ctx = EventContext(
                 actor=caller.actor,
@@ -342,6 +345,13 @@ class QueueService:
             except ConcurrencyConflict:
                 continue
         return operation()
+
+
+def _visible_task(task: Task, caller: Caller) -> Task:
+    """Another tenant's task does not exist for this caller."""
+    if not caller.sees(task.tenant):
+        raise NotFound("task", task.id)
+    return task
 
 
 def _ctx(caller: Caller, task: Task) -> EventContext:

@@ -46,7 +46,7 @@ class RunQueries:
 
     def get_run(self, run_id: UUID, caller: Caller) -> RunView:
         head: Run = self._ledger.get(run_id, Run)
-        if head.tenant != caller.tenant:
+        if not caller.sees(head.tenant):
             raise NotFound("run", run_id)
         correlation = str(run_id)
         entries = [

@@ -17,6 +17,7 @@ from domain.run import Run
 from domain.task import Task
 from domain.thread import Thread
 from schemas.commands import SubmitCommand
+from schemas.moments import in_utc
 from schemas.views import Submitted
 from services.observer import Observer
 from services.ports import Caller, Clock, LedgerPort
@@ -78,6 +79,7 @@ class SubmitService:
         request_hash: str,
     ) -> SubmitOutcome:
         now = self._clock()
+        not_before = in_utc(command.not_before, "not_before")
         run_id, task_id = self._new_id(), self._new_id()
         ctx = EventContext(
             actor=caller.actor,
@@ -99,7 +101,7 @@ class SubmitService:
             queue=command.queue,
             priority=command.priority,
             max_attempts=command.max_attempts,
-            not_before=command.not_before,
+            not_before=not_before,
             thread_id=thread.id,
             run_id=run_id,
             task_ids=[task_id],
@@ -126,7 +128,7 @@ class SubmitService:
             queue=command.queue,
             priority=command.priority,
             max_attempts=command.max_attempts,
-            available_at=max(now, command.not_before) if command.not_before else now,
+            available_at=max(now, not_before) if not_before else now,
             ctx=ctx,
             now=now,
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import structlog
 
 from domain.errors import DomainError, LeaseLost
@@ -94,7 +95,8 @@ class WorkerPool:
         self.options = options
         self._clock = clock
         self._wakeups = wakeups
-        self._caller = Caller(actor=f"worker:{options.worker_id}", request_id="")
+        # The pool runs inside synaps and serves every tenant's tasks.
+        self._caller = Caller(actor=f"worker:{options.worker_id}", request_id="", all_tenants=True)
         self._lock = threading.Condition()
         self._running: dict[uuid.UUID, _Running] = {}
         self._uncommitted = 0
@@ -418,7 +420,9 @@ class WorkerPool:
             log.warning("release failed", task_id=str(running.task.task_id), error=str(exc))
 
     def _call(self, operation: str) -> Caller:
-        return Caller(actor=self._caller.actor, request_id=f"{operation}:{uuid.uuid4().hex[:16]}")
+        return msgspec.structs.replace(
+            self._caller, request_id=f"{operation}:{uuid.uuid4().hex[:16]}"
+        )
 
 
 def _hash(ctx: TaskContext) -> str | None:

@@ -13,6 +13,10 @@ from psycopg_pool import ConnectionPool
 
 from adapters.artifacts.filesystem import FilesystemArtifactStore
 from adapters.artifacts.store_url import open_artifact_store
+from adapters.identity.access_tokens import JwtAccessTokens
+from adapters.identity.argon2_passwords import Argon2Passwords
+from adapters.identity.oidc import OidcIssuer
+from adapters.identity.signing_keys import SigningKeys
 from adapters.llm.registry import providers_from_env
 from adapters.metrics import Metrics
 from adapters.nats.bridge import NatsBridge
@@ -20,29 +24,38 @@ from adapters.nats.relay import NatsRelay
 from adapters.nats.wakeups import NatsWakeups
 from adapters.postgres.change_feed import ChangeFeed
 from adapters.postgres.control_reads import PostgresControlReads
+from adapters.postgres.directory import PostgresDirectory
 from adapters.postgres.ledger import Ledger
 from adapters.postgres.projector import Projector
+from adapters.postgres.rate_counter import PostgresRateCounter
 from adapters.postgres.read_models import PostgresRunReads
 from adapters.postgres.recorder import LedgerRecorder
+from domain.rate_limits import RateLimitPolicy
 from projections.catalog import processors
+from projections.identity import IdentityProjection
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
+from services.api_keys import ApiKeys
 from services.artifacts import ArtifactStore
+from services.authentication import Authenticator
 from services.control import ControlService
 from services.control_cache import ControlCache
 from services.models import ModelProvider
 from services.ports import Clock, system_clock
 from services.prompt_task import PromptTask
 from services.queue import QueueService
+from services.refusals import RefusalLog
 from services.run_views import RunViews
 from services.runs import RunQueries
+from services.sessions import Sessions
 from services.submit import SubmitService
 from services.task_kinds import TaskKinds, builtin_kinds
+from services.users import Users
 from services.wakeups import Wakeups
 from services.worker import WorkerOptions, WorkerPool
 from synaps.settings import Settings
 
-__all__ = ["Container", "build", "default_worker_id"]
+__all__ = ["Container", "Identity", "build", "default_worker_id"]
 
 
 def _pick(value: float | None, default: float) -> float:
@@ -51,6 +64,68 @@ def _pick(value: float | None, default: float) -> float:
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class Identity:
+    """Who may do what: keys, users, sessions, tokens, limits, and refusals."""
+
+    directory: PostgresDirectory
+    tokens: JwtAccessTokens
+    authenticator: Authenticator
+    refusals: RefusalLog
+    keys: ApiKeys
+    users: Users
+    sessions: Sessions
+    rate_counter: PostgresRateCounter
+    rate_limits: RateLimitPolicy
+
+    def jwks(self) -> dict[str, Any]:
+        keys = self.tokens.signing_keys
+        return {"keys": []} if keys is None else keys.public_jwks()
+
+
+def _identity(settings: Settings, pool: Any, ledger: Ledger, clock: Clock) -> Identity:
+    directory = PostgresDirectory(pool)
+    external = (
+        OidcIssuer(
+            settings.oidc_issuer,
+            settings.oidc_jwks_url,
+            audience=settings.oidc_audience,
+            tenant_claim=settings.oidc_tenant_claim,
+            roles_claim=settings.oidc_roles_claim,
+        )
+        if settings.oidc_issuer and settings.oidc_jwks_url
+        else None
+    )
+    tokens = JwtAccessTokens(
+        SigningKeys.from_settings(settings.jwt_keys, settings.jwt_secret),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        external=external,
+    )
+    passwords = Argon2Passwords(
+        time_cost=settings.argon2_time_cost or None,
+        memory_kib=settings.argon2_memory_kib or None,
+    )
+    refusals = RefusalLog(ledger, clock)
+    return Identity(
+        directory=directory,
+        tokens=tokens,
+        authenticator=Authenticator(
+            directory, tokens, clock, cache_seconds=min(1.0, settings.auth_cache_seconds)
+        ),
+        refusals=refusals,
+        keys=ApiKeys(ledger, directory, refusals, clock),
+        users=Users(ledger, directory, passwords, refusals, clock),
+        sessions=Sessions(ledger, passwords, tokens, refusals, clock),
+        rate_counter=PostgresRateCounter(pool),
+        rate_limits=RateLimitPolicy.parse(
+            settings.rate_limit_default,
+            settings.rate_limits_by_role,
+            settings.rate_limit_anonymous,
+        ),
+    )
 
 
 @dataclass
@@ -68,6 +143,7 @@ class Container:
     control: ControlService
     control_reads: PostgresControlReads
     artifacts: ArtifactStore
+    identity: Identity
     wakeups: Wakeups | None = None
     nats: NatsBridge | None = None
     workers: list[WorkerPool] = field(default_factory=list)
@@ -91,9 +167,9 @@ class Container:
         self.projectors.append(projector)
         return projector
 
-    def queue_depth(self) -> list[QueueDepth]:
+    def queue_depth(self, tenant: str | None = None) -> list[QueueDepth]:
         with self.pool.connection() as conn, conn.cursor() as cur:
-            return QueueProjection.depth(cur, self.clock())
+            return QueueProjection.depth(cur, self.clock(), tenant)
 
     def ping(self) -> None:
         self.ledger.ledger_recorder.ping()
@@ -186,7 +262,10 @@ def build(
         nats.start()
         if wakeups is None:
             wakeups = NatsWakeups(nats)
-    ledger = Ledger(LedgerRecorder(pool, [QueueProjection()]), group_commit=settings.group_commit)
+    ledger = Ledger(
+        LedgerRecorder(pool, [QueueProjection(), IdentityProjection()]),
+        group_commit=settings.group_commit,
+    )
 
     def read_depth() -> list[QueueDepth]:
         with pool.connection() as conn, conn.cursor() as cur:
@@ -212,7 +291,10 @@ def build(
         ),
         control=ControlService(ledger, clock),
         control_reads=PostgresControlReads(pool),
+        identity=_identity(settings, pool, ledger, clock),
         wakeups=wakeups,
         nats=nats,
     )
+    if settings.bootstrap_admin_key:
+        container.identity.keys.ensure_bootstrap_key(settings.bootstrap_admin_key)
     return container

@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from adapters.http.client import ApiError, SynapsClient
+from domain.errors import DomainError
 from synaps import __version__
+from synaps.cli_config import connect
 from synaps.cli_control import control_app
+from synaps.cli_identity import config_app, keys_app, login, logout, status, users_app
 from synaps.cli_incident import incident_app
 from synaps.cli_ledger import audit_app, projections_app
+from synaps.console import err, fail, out
 from synaps.logs import configure_logging
 from synaps.settings import Settings
 
@@ -36,9 +39,12 @@ app.add_typer(incident_app, name="incident")
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
 app.add_typer(control_app, name="control")
-
-out = Console()
-err = Console(stderr=True)
+app.command()(login)
+app.command()(logout)
+app.command()(status)
+app.add_typer(config_app, name="config")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -47,15 +53,14 @@ DatabaseUrl = Annotated[
     ),
 ]
 ApiUrl = Annotated[
-    str,
-    typer.Option("--url", envvar="SYNAPS_URL", help="Base URL of the synaps API."),
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="SYNAPS_URL",
+        help="Base URL of the synaps API (default: the configured endpoint).",
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _settings(database_url: str | None, **overrides: Any) -> Settings:
@@ -63,6 +68,17 @@ def _settings(database_url: str | None, **overrides: Any) -> Settings:
     if not settings.database_url:
         raise fail("no database: set SYNAPS_DATABASE_URL or pass --database-url", 2)
     return settings
+
+
+def _build(settings: Settings) -> Any:
+    """The container, or a one-line error for settings that cannot work (a malformed
+    bootstrap key, JWT keys or rate limits)."""
+    from synaps.bootstrap import build
+
+    try:
+        return build(settings)
+    except (DomainError, ValueError) as exc:
+        raise fail(f"bad settings: {exc}", 2) from None
 
 
 @app.callback(invoke_without_command=True)
@@ -93,7 +109,10 @@ def dev(
     from synaps.devstack import run_dev
 
     configure_logging()
-    run_dev(data_dir, port, demo=demo, concurrency=concurrency, host=host)
+    try:
+        run_dev(data_dir, port, demo=demo, concurrency=concurrency, host=host)
+    except (DomainError, ValueError) as exc:
+        raise fail(f"bad settings: {exc}", 2) from None
 
 
 @app.command()
@@ -106,12 +125,16 @@ def api(
     ] = False,
 ) -> None:
     """Serve the REST API (and /healthz, /readyz, /metrics, /schema)."""
-    from synaps.bootstrap import build
     from synaps.server import serve
     from synaps.wiring import api_app
 
     configure_logging()
-    container = build(_settings(database_url, host=host, port=port))
+    container = _build(_settings(database_url, host=host, port=port))
+    if container.identity.tokens.signing_keys is None:
+        err.print(
+            "note: signing in with a password is off (API keys work): set SYNAPS_JWT_SECRET"
+            " or SYNAPS_JWT_KEYS to turn it on"
+        )
     try:
         if with_worker:
             container.worker_pool().start()
@@ -144,13 +167,11 @@ def worker(
     ] = 30.0,
 ) -> None:
     """Claim and run tasks until SIGTERM/SIGINT; then finish or release in-flight tasks."""
-    from synaps.bootstrap import build
-
     configure_logging()
     names = [q.strip() for q in queues.split(",") if q.strip()]
     if not names:
         raise fail("--queues needs at least one queue name", 2)
-    container = build(_settings(database_url))
+    container = _build(_settings(database_url))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -261,7 +282,7 @@ def submit(
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the run ends.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to --wait.")] = 60.0,
     as_json: AsJson = False,
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Submit a command; print its ids (and with --wait, its outcome)."""
     payload = _parse_json(input_json, "--input")
@@ -300,7 +321,7 @@ def submit(
 def runs_get(
     run_id: Annotated[str, typer.Argument(help="The run id.")],
     as_json: AsJson = False,
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Show a run: status, tasks and its event history."""
     with _client(url) as client:
@@ -318,7 +339,7 @@ def runs_get(
 def runs_cancel(
     run_id: Annotated[str, typer.Argument(help="The run id.")],
     reason: Annotated[str, typer.Option("--reason")] = "",
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Cancel a run: no further claims of its tasks."""
     with _client(url) as client:
@@ -329,8 +350,13 @@ def runs_cancel(
     out.print(f"run {result['run_id']} is {result['status']}")
 
 
-def _client(url: str) -> SynapsClient:
-    return SynapsClient(url)
+def _client(url: str | None) -> SynapsClient:
+    """A client of the API at ``url`` (else the configured endpoint) with the configured
+    credentials (SYNAPS_API_KEY, the config file's key, or the signed-in session)."""
+    try:
+        return connect(url)
+    except ApiError as exc:
+        raise fail(str(exc)) from None
 
 
 def _print_run(run: dict[str, Any]) -> None:

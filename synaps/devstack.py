@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,12 @@ from rich.console import Console
 from rich.panel import Panel
 
 from adapters.http.client import SynapsClient
+from adapters.identity.signing_keys import SigningKeys
 from adapters.nats.server import EmbeddedNats
 from adapters.postgres.embedded import EmbeddedPostgres
 from adapters.postgres.migrate import apply_migrations
+from domain.access import KeyType
+from services.api_keys import new_key
 from synaps.bootstrap import build
 from synaps.server import serve
 from synaps.settings import Settings
@@ -26,6 +28,7 @@ console = Console(stderr=True)
 
 
 def _admin_key(dev_file: Path) -> str:
+    """The bootstrap admin key: from the environment, else the one dev.json has, else new."""
     key = os.environ.get("SYNAPS_BOOTSTRAP_ADMIN_KEY")
     if key:
         return key
@@ -36,7 +39,7 @@ def _admin_key(dev_file: Path) -> str:
                 return str(existing["admin_key"])
         except ValueError:
             pass
-    return "sk_admin_" + secrets.token_urlsafe(32)
+    return new_key(KeyType.ADMIN)
 
 
 class DevStack:
@@ -45,6 +48,7 @@ class DevStack:
         self.port = port
         self.host = host
         self.dev_file = self.data_dir / "dev.json"
+        self.jwt_keys_file = self.data_dir / "jwt-keys.json"
         self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
         self.nats = EmbeddedNats(self.data_dir / "nats")
 
@@ -88,7 +92,12 @@ def run_dev(
             port=port,
             api_url=stack.api_url,
             worker_concurrency=concurrency,
+            bootstrap_admin_key=admin_key,
         )
+        if not (settings.jwt_keys or settings.jwt_secret):
+            # Access tokens for `synaps login --email`: a signing key kept in the data dir.
+            SigningKeys.load_or_create(stack.jwt_keys_file)
+            settings.jwt_keys = str(stack.jwt_keys_file)
         container = build(settings)
         container.projector().start()
         pool = container.worker_pool()
@@ -111,7 +120,7 @@ def run_dev(
                 )
             )
             if demo:
-                _run_demo(stack.api_url)
+                _run_demo(stack.api_url, admin_key)
 
         serve(api_app(container), host, port, on_started=started)
     finally:
@@ -123,9 +132,9 @@ def run_dev(
         console.print("synaps dev: stopped")
 
 
-def _run_demo(api_url: str) -> None:
+def _run_demo(api_url: str, api_key: str) -> None:
     try:
-        with SynapsClient(api_url) as client:
+        with SynapsClient(api_url, api_key=api_key) as client:
             _, submitted = client.submit("noop", {"hello": "synaps"})
             run = client.wait_for_run(
                 submitted["run_id"], timeout=30, min_position=submitted["position"]

@@ -35,6 +35,24 @@ class Settings(msgspec.Struct, kw_only=True):
     pool_min_size: int = 2
     pool_max_size: int = 20
     group_commit: bool = True
+    # identity and limits
+    bootstrap_admin_key: str = ""
+    jwt_keys: str = ""  # a JWK set (JSON, or the path of a JSON file); the first key signs
+    jwt_secret: str = ""  # or HS256 secrets, comma-separated (the first signs)
+    jwt_issuer: str = "synaps"
+    jwt_audience: str = "synaps"
+    oidc_issuer: str = ""  # an external issuer whose tokens are accepted too
+    oidc_jwks_url: str = ""
+    oidc_audience: str = ""
+    oidc_tenant_claim: str = "tenant"
+    oidc_roles_claim: str = "roles"
+    rate_limit_default: str = "60/minute,1000/hour"
+    rate_limits_by_role: str = ""  # "admin=600/minute,10000/hour;worker=1200/minute"
+    rate_limit_anonymous: str = "30/minute,300/hour"  # per IP, without credentials
+    trust_forwarded_for: bool = False  # behind a proxy: the client IP from X-Forwarded-For
+    auth_cache_seconds: float = 1.0  # at most 1: how long a revoked key may still work
+    argon2_time_cost: int = 0  # 0: argon2-cffi's default
+    argon2_memory_kib: int = 0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -52,6 +70,21 @@ class Settings(msgspec.Struct, kw_only=True):
             "worker_concurrency": int(_env("SYNAPS_WORKER_CONCURRENCY", "8")),
             "lease_seconds": float(_env("SYNAPS_LEASE_SECONDS", "30")),
             "pool_max_size": int(_env("SYNAPS_DB_POOL_MAX", "20")),
+            "bootstrap_admin_key": _env("SYNAPS_BOOTSTRAP_ADMIN_KEY", ""),
+            "jwt_keys": _env("SYNAPS_JWT_KEYS", ""),
+            "jwt_secret": _env("SYNAPS_JWT_SECRET", ""),
+            "jwt_issuer": _env("SYNAPS_JWT_ISSUER", "synaps"),
+            "jwt_audience": _env("SYNAPS_JWT_AUDIENCE", "synaps"),
+            "oidc_issuer": _env("SYNAPS_OIDC_ISSUER", ""),
+            "oidc_jwks_url": _env("SYNAPS_OIDC_JWKS_URL", ""),
+            "oidc_audience": _env("SYNAPS_OIDC_AUDIENCE", ""),
+            "oidc_tenant_claim": _env("SYNAPS_OIDC_TENANT_CLAIM", "tenant"),
+            "oidc_roles_claim": _env("SYNAPS_OIDC_ROLES_CLAIM", "roles"),
+            "rate_limit_default": _env("SYNAPS_RATE_LIMIT", "60/minute,1000/hour"),
+            "rate_limits_by_role": _env("SYNAPS_RATE_LIMITS_BY_ROLE", ""),
+            "rate_limit_anonymous": _env("SYNAPS_RATE_LIMIT_ANONYMOUS", "30/minute,300/hour"),
+            "trust_forwarded_for": _env("SYNAPS_TRUST_FORWARDED_FOR", "").lower()
+            in {"1", "true", "yes"},
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

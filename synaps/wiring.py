@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from adapters.http.access import AccessControl
 from adapters.http.app import ApiServices, create_app
 from synaps import __version__
 from synaps.bootstrap import Container
@@ -35,6 +36,17 @@ def api_app(container: Container) -> Litestar:
             wait_for=lambda names, position: container.change_feed.wait_for_position(
                 names, position, 2.0
             ),
+            access=AccessControl(
+                authenticator=container.identity.authenticator,
+                counter=container.identity.rate_counter,
+                policy=container.identity.rate_limits,
+                refusals=container.identity.refusals,
+                trust_forwarded_for=container.settings.trust_forwarded_for,
+            ),
+            keys=container.identity.keys,
+            users=container.identity.users,
+            sessions=container.identity.sessions,
+            jwks=container.identity.jwks,
             version=__version__,
             on_startup=[container.change_feed.start],
             on_shutdown=[container.change_feed.stop],

@@ -69,8 +69,33 @@ def database_url(pg_server: PostgresServer, template_database: str) -> Iterator[
     pg_server.drop(name)
 
 
+ADMIN_KEY = "sk_admin_" + "test-bootstrap-admin-key-0123456789abcdefXYZ"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
+
+
+def settings_for_tests(database_url: str, **overrides: object) -> Settings:
+    """Settings of a test process: cheap password hashing, a fixed JWT secret."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "pool_max_size": 30,
+        "jwt_secret": JWT_SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "auth_cache_seconds": 0.0,  # tests see revocations at once; one test checks the cache
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
-    c = build(Settings(database_url=database_url, pool_max_size=30))
+    c = build(settings_for_tests(database_url))
     yield c
     c.close()
+
+
+@pytest.fixture
+def admin_key(container: Container) -> str:
+    """The bootstrap admin key (every permission, tenant default), issued in the ledger."""
+    container.identity.keys.ensure_bootstrap_key(ADMIN_KEY)
+    return ADMIN_KEY

@@ -1,4 +1,9 @@
-"""The Litestar application: REST /v1, health, metrics, OpenAPI at /schema."""
+"""The Litestar application: REST /v1, health, metrics, OpenAPI at /schema.
+
+Nothing but ``/healthz``, ``/readyz`` and ``/metrics`` answers without passing
+the access middleware (adapters/http/access.py): credentials, rate limits and
+the permission of the endpoint's class (adapters/http/access_rules.py).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,22 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get, post
+from litestar import Litestar, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Tag
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import Components, Reference, SecurityScheme, Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from adapters.http.access import AccessMiddleware
+from adapters.http.access_rules import undeclared
 from adapters.http.artifact_routes import download_artifact
-from adapters.http.context import (
+from adapters.http.auth_routes import AUTH_ROUTES
+from adapters.http.control_routes import control_router
+from adapters.http.key_routes import KEY_ROUTES
+from adapters.http.problems import EXCEPTION_HANDLERS, Problem, problem_responses
+from adapters.http.services import (
     LAG_HEADER,
     MIN_POSITION_HEADER,
     POSITION_HEADER,
@@ -24,8 +36,7 @@ from adapters.http.context import (
     caller_of,
     services,
 )
-from adapters.http.control_routes import control_router
-from adapters.http.problems import EXCEPTION_HANDLERS, Problem
+from adapters.http.user_routes import USER_ROUTES
 from projections.queue import QueueDepth
 from schemas.commands import (
     CancelRun,
@@ -36,7 +47,6 @@ from schemas.commands import (
     SubmitCommand,
 )
 from schemas.views import Claimed, Completion, RunList, RunView, Submitted
-from services.ports import Caller
 
 __all__ = ["ApiServices", "create_app"]
 
@@ -76,7 +86,10 @@ IdempotencyKey = Annotated[
     sync_to_thread=True,
     status_code=201,
     summary="Submit a command",
-    responses={},
+    responses={
+        200: ResponseSpec(Submitted, description="An idempotent replay: the original ids"),
+        **problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+    },
 )
 def submit_command(
     data: JSONBody[SubmitCommand],
@@ -94,7 +107,13 @@ def submit_command(
     )
 
 
-@get("/v1/runs/{run_id:uuid}", tags=["runs"], sync_to_thread=True, summary="Get a run")
+@get(
+    "/v1/runs/{run_id:uuid}",
+    tags=["runs"],
+    sync_to_thread=True,
+    summary="Get a run",
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
+)
 def get_run(
     run_id: FromPath[uuid.UUID],
     request: Request[Any, Any, Any],
@@ -130,7 +149,13 @@ def get_run(
     return Response(read.run, headers=headers)
 
 
-@get("/v1/runs", tags=["runs"], sync_to_thread=True, summary="List runs")
+@get(
+    "/v1/runs",
+    tags=["runs"],
+    sync_to_thread=True,
+    summary="List runs",
+    responses=problem_responses(401, 403, 422, 429, 503),
+)
 def list_runs(
     request: Request[Any, Any, Any],
     svc: Svc,
@@ -154,6 +179,7 @@ def list_runs(
     sync_to_thread=True,
     status_code=200,
     summary="Cancel a run",
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
 )
 def cancel_run(
     run_id: FromPath[uuid.UUID],
@@ -178,15 +204,27 @@ def _completion(c: Completion) -> Response[Completion]:
     return Response(c, headers=headers)
 
 
-@post("/v1/queue/claim", tags=["queue"], sync_to_thread=True, status_code=200)
+@post(
+    "/v1/queue/claim",
+    tags=["queue"],
+    sync_to_thread=True,
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+)
 def claim_tasks(data: JSONBody[ClaimTasks], request: Request[Any, Any, Any], svc: Svc) -> Claimed:
     """Lease up to ``max_tasks`` ready tasks; each comes with its attempt (fencing token)."""
     caller = caller_of(request)
-    worker = Caller(actor=f"worker:{data.worker_id}", request_id=caller.request_id)
+    worker = msgspec.structs.replace(caller, actor=f"worker:{data.worker_id}@{caller.actor}")
     return Claimed(tasks=svc.queue.claim(data, worker))
 
 
-@post("/v1/queue/renew", tags=["queue"], sync_to_thread=True, status_code=200)
+@post(
+    "/v1/queue/renew",
+    tags=["queue"],
+    sync_to_thread=True,
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+)
 def renew_lease(
     data: JSONBody[RenewLease], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[Completion]:
@@ -194,7 +232,13 @@ def renew_lease(
     return _completion(svc.queue.renew(data, caller_of(request)))
 
 
-@post("/v1/queue/complete", tags=["queue"], sync_to_thread=True, status_code=200)
+@post(
+    "/v1/queue/complete",
+    tags=["queue"],
+    sync_to_thread=True,
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+)
 def complete_task(
     data: JSONBody[CompleteTask], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[Completion]:
@@ -202,7 +246,13 @@ def complete_task(
     return _completion(svc.queue.complete(data, caller_of(request)))
 
 
-@post("/v1/queue/fail", tags=["queue"], sync_to_thread=True, status_code=200)
+@post(
+    "/v1/queue/fail",
+    tags=["queue"],
+    sync_to_thread=True,
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+)
 def fail_task(
     data: JSONBody[FailTask], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[Completion]:
@@ -210,16 +260,28 @@ def fail_task(
     return _completion(svc.queue.fail(data, caller_of(request)))
 
 
-@get("/v1/queue/stats", tags=["queue"], sync_to_thread=True)
-def queue_stats(svc: Svc) -> QueueStats:
-    """Ready, scheduled and in-flight tasks and the oldest ready age, per queue."""
-    return QueueStats(queues=svc.queue_depth())
+@get(
+    "/v1/queue/stats",
+    tags=["queue"],
+    sync_to_thread=True,
+    responses=problem_responses(401, 403, 429, 503),
+)
+def queue_stats(request: Request[Any, Any, Any], svc: Svc) -> QueueStats:
+    """Ready, scheduled and in-flight tasks of the caller's tenant and the oldest
+    ready age, per queue."""
+    return QueueStats(queues=svc.queue_depth(caller_of(request).tenant))
 
 
 # -- operations -----------------------------------------------------------------
 
 
-@get("/", tags=["service"], sync_to_thread=False, include_in_schema=True)
+@get(
+    "/",
+    tags=["service"],
+    sync_to_thread=False,
+    include_in_schema=True,
+    responses=problem_responses(429),
+)
 def service_summary(svc: Svc) -> dict[str, Any]:
     """A JSON summary of the service."""
     return {
@@ -267,39 +329,70 @@ def metrics(svc: Svc) -> bytes:
     return svc.metrics()
 
 
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "ApiKey": SecurityScheme(
+        type="apiKey",
+        name="X-API-Key",
+        security_scheme_in="header",
+        description="sk_live_ (read and write), sk_test_ (read), sk_admin_ (everything)",
+    ),
+    "Bearer": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="an access token from /v1/auth/login, or an API key",
+    ),
+}
+SECURED: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
+
+_PROTECTED: list[Any] = [
+    submit_command,
+    get_run,
+    list_runs,
+    cancel_run,
+    claim_tasks,
+    renew_lease,
+    complete_task,
+    fail_task,
+    queue_stats,
+    control_router,
+    download_artifact,
+    *AUTH_ROUTES,
+    *KEY_ROUTES,
+    *USER_ROUTES,
+]
+_OPEN = [service_summary, healthz, readyz, metrics]
+
+
 def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
-    return Litestar(
+    app = Litestar(
         route_handlers=[
-            submit_command,
-            get_run,
-            list_runs,
-            cancel_run,
-            claim_tasks,
-            renew_lease,
-            complete_task,
-            fail_task,
-            queue_stats,
-            control_router,
-            download_artifact,
-            service_summary,
-            healthz,
-            readyz,
-            metrics,
+            Router("/", route_handlers=_PROTECTED, security=SECURED),
+            *_OPEN,
         ],
         dependencies={"svc": Provide(services, sync_to_thread=False)},
+        middleware=[DefineMiddleware(AccessMiddleware, access=api.access)],
         state=State({"services": api}),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="synaps",
             version=api.version,
-            description="A control plane for agent work on an event-sourced ledger.",
+            description=(
+                "A control plane for agent work on an event-sourced ledger. Send an API key"
+                " (X-API-Key or Authorization: Bearer sk_...) or an access token from"
+                " /v1/auth/login; every response carries RateLimit-* headers."
+            ),
             path="/schema",
+            components=Components(security_schemes=SECURITY_SCHEMES),
             tags=[
                 Tag(name="commands", description="Submit work"),
                 Tag(name="runs", description="Read and cancel runs"),
                 Tag(name="queue", description="Claim and complete tasks (workers)"),
                 Tag(name="control", description="Prompts, skills, tools, routing, policies"),
                 Tag(name="artifacts", description="Outputs of runs, by content digest"),
+                Tag(name="auth", description="Sign in, tokens, sessions"),
+                Tag(name="keys", description="API keys (admin)"),
+                Tag(name="users", description="Users (admin)"),
                 Tag(name="service", description="Health, readiness, metrics"),
             ],
         ),
@@ -309,3 +402,13 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
         logging_config=None,  # the process configures logging (synaps.logs)
         debug=debug,
     )
+    routes = [
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if not route.path.startswith("/schema")
+    ]
+    missing = undeclared(routes)
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
+    return app

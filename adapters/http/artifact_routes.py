@@ -9,7 +9,8 @@ from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from adapters.http.context import Svc, caller_of
+from adapters.http.problems import problem_responses
+from adapters.http.services import Svc, caller_of
 from domain.artifact import Artifact
 from domain.errors import NotFound
 from schemas.artifacts import ArtifactRef
@@ -17,7 +18,12 @@ from schemas.artifacts import ArtifactRef
 __all__ = ["download_artifact"]
 
 
-@get("/v1/artifacts/{artifact_id:uuid}", tags=["artifacts"], summary="Download an artifact")
+@get(
+    "/v1/artifacts/{artifact_id:uuid}",
+    tags=["artifacts"],
+    summary="Download an artifact",
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
+)
 async def download_artifact(
     artifact_id: FromPath[uuid.UUID],
     request: Request[Any, Any, Any],

@@ -23,8 +23,17 @@ class ApiError(Exception):
 
 
 class SynapsClient:
-    def __init__(self, base_url: str, *, timeout: float = 30.0, api_key: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        api_key: str | None = None,
+        access_token: str | None = None,
+    ):
         headers = {"X-API-Key": api_key} if api_key else {}
+        if access_token and not api_key:
+            headers["Authorization"] = f"Bearer {access_token}"
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
@@ -125,3 +134,53 @@ class SynapsClient:
                 "GET", path, params={k: v for k, v in params.items() if v is not None}
             )
         return self._request("GET", path)
+
+    # -- identity -------------------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/auth/whoami").json()  # type: ignore[no-any-return]
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        body = {"email": email, "password": password}
+        return self._request("POST", "/v1/auth/login", json=body).json()  # type: ignore[no-any-return]
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        body = {"refresh_token": refresh_token}
+        return self._request("POST", "/v1/auth/refresh", json=body).json()  # type: ignore[no-any-return]
+
+    def logout(self, refresh_token: str | None) -> None:
+        self._request("POST", "/v1/auth/logout", json={"refresh_token": refresh_token})
+
+    def create_key(
+        self,
+        key_type: str,
+        *,
+        tenant: str | None = None,
+        scopes: list[str] | None = None,
+        name: str = "",
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": key_type, "name": name}
+        if tenant is not None:
+            body["tenant"] = tenant
+        if scopes is not None:
+            body["scopes"] = scopes
+        return self._request("POST", "/v1/keys", json=body).json()  # type: ignore[no-any-return]
+
+    def list_keys(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        params = {"tenant": tenant} if tenant else {}
+        return self._request("GET", "/v1/keys", params=params).json()["keys"]  # type: ignore[no-any-return]
+
+    def revoke_key(self, key_id: str, reason: str = "") -> dict[str, Any]:
+        response = self._request("POST", f"/v1/keys/{key_id}/revoke", json={"reason": reason})
+        return response.json()  # type: ignore[no-any-return]
+
+    def create_user(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/v1/users", json=body).json()  # type: ignore[no-any-return]
+
+    def list_users(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        params = {"tenant": tenant} if tenant else {}
+        return self._request("GET", "/v1/users", params=params).json()["users"]  # type: ignore[no-any-return]
+
+    def disable_user(self, user_id: str, reason: str = "") -> dict[str, Any]:
+        response = self._request("POST", f"/v1/users/{user_id}/disable", json={"reason": reason})
+        return response.json()  # type: ignore[no-any-return]

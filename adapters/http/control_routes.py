@@ -8,7 +8,8 @@ import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from adapters.http.context import POSITION_HEADER, Svc, caller_of
+from adapters.http.problems import problem_responses
+from adapters.http.services import POSITION_HEADER, Svc, caller_of
 from adapters.postgres.control_reads import ControlItemSummary
 from domain.control import InvalidSpec, normalise_kind
 from services.control import ControlChange, ControlHistory
@@ -54,6 +55,7 @@ def _split(body: dict[str, Any]) -> tuple[dict[str, Any], str, bool]:
     sync_to_thread=True,
     status_code=201,
     summary="Add a version of a control item",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 def add_version(
     kind: FromPath[str],
@@ -76,6 +78,7 @@ def add_version(
     sync_to_thread=True,
     status_code=200,
     summary="Activate a version",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 def activate(
     kind: FromPath[str],
@@ -92,6 +95,7 @@ def activate(
     sync_to_thread=True,
     status_code=200,
     summary="Go back to the previously active version",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 def rollback(
     kind: FromPath[str],
@@ -104,14 +108,24 @@ def rollback(
     return _changed(svc.control.rollback(kind, name, reason, caller_of(request)))
 
 
-@get("/{kind:str}/{name:str}", sync_to_thread=True, summary="Versions and activations")
+@get(
+    "/{kind:str}/{name:str}",
+    sync_to_thread=True,
+    summary="Versions and activations",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+)
 def history(
     kind: FromPath[str], name: FromPath[str], request: Request[Any, Any, Any], svc: Svc
 ) -> ControlHistory:
     return svc.control.history(kind, name, caller_of(request))
 
 
-@get("/snapshot", sync_to_thread=True, summary="The effective registry and its hash")
+@get(
+    "/snapshot",
+    sync_to_thread=True,
+    summary="The effective registry and its hash",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+)
 def snapshot(
     request: Request[Any, Any, Any],
     svc: Svc,
@@ -124,7 +138,12 @@ def snapshot(
     return SnapshotView(tenant=snap.tenant, hash=snap.hash, items=snap.items)
 
 
-@get("/", sync_to_thread=True, summary="Control items")
+@get(
+    "/",
+    sync_to_thread=True,
+    summary="Control items",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+)
 def list_items(
     request: Request[Any, Any, Any],
     svc: Svc,
@@ -151,6 +170,7 @@ class PromptActivation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     sync_to_thread=True,
     status_code=200,
     summary="Activate a prompt (a version, or a new template)",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 def activate_prompt(
     data: JSONBody[PromptActivation], request: Request[Any, Any, Any], svc: Svc
@@ -183,7 +203,13 @@ def _register(
     )
 
 
-@post("/skills/register", sync_to_thread=True, status_code=201, summary="Register a skill")
+@post(
+    "/skills/register",
+    sync_to_thread=True,
+    status_code=201,
+    summary="Register a skill",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+)
 def register_skill(
     data: JSONBody[dict[str, Any]], request: Request[Any, Any, Any], svc: Svc
 ) -> Response[ControlChange]:
@@ -195,6 +221,7 @@ def register_skill(
     sync_to_thread=True,
     status_code=201,
     summary="Create or update a routing rule (active at once)",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 def update_routing_rule(
     data: JSONBody[dict[str, Any]], request: Request[Any, Any, Any], svc: Svc

@@ -9,27 +9,49 @@ import psycopg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from psycopg_pool import PoolTimeout
 
 from domain.control import InvalidSpec
 from domain.errors import (
+    AccessDenied,
     AlreadyCompleted,
+    AlreadyExists,
+    AuthenticationRequired,
     ConcurrencyConflict,
     DomainError,
     IdempotencyConflict,
+    InvalidArgument,
     InvalidTransition,
     LeaseLost,
+    NotConfigured,
     NotFound,
+    RateLimitExceeded,
     RunFinished,
 )
 from services.run_views import InvalidCursor
 
-__all__ = ["EXCEPTION_HANDLERS", "Problem", "problem"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_MEDIA_TYPE",
+    "Problem",
+    "domain_problem",
+    "problem",
+    "problem_of",
+    "problem_responses",
+]
 
 log = structlog.get_logger(__name__)
 
 PROBLEM_TYPE = "https://synaps.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 _STATUS = {
+    AuthenticationRequired: 401,
+    AccessDenied: 403,
+    RateLimitExceeded: 429,
+    InvalidArgument: 422,
+    AlreadyExists: 409,
+    NotConfigured: 503,
     NotFound: 404,
     InvalidSpec: 422,
     LeaseLost: 409,
@@ -64,26 +86,61 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     errors: list[dict[str, Any]] | None = None
 
 
-def problem(
+def problem_of(
     status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
-) -> Response[Problem]:
-    return Response(
-        Problem(
-            type=PROBLEM_TYPE + code,
-            title=_TITLES.get(status, "Error"),
-            status=status,
-            detail=detail,
-            code=code,
-            errors=errors,
-        ),
-        status_code=status,
-        media_type="application/problem+json",
+) -> Problem:
+    return Problem(
+        type=PROBLEM_TYPE + code,
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors,
     )
 
 
-def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    return Response(
+        problem_of(status, code, detail, errors),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problems an endpoint may answer with."""
+    return {
+        status: ResponseSpec(
+            Problem,
+            description=_TITLES.get(status, "Error"),
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
+def domain_problem(exc: DomainError) -> tuple[Problem, dict[str, str]]:
+    """The problem body and the extra headers of a domain error."""
     status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 409)
-    return problem(status, exc.code, str(exc))
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationRequired):
+        headers["WWW-Authenticate"] = f'Bearer realm="synaps", error="{exc.code}"'
+    elif isinstance(exc, RateLimitExceeded):
+        headers["Retry-After"] = str(exc.retry_after)
+    return problem_of(status, exc.code, str(exc)), headers
+
+
+def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    body, headers = domain_problem(exc)
+    return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

@@ -182,14 +182,20 @@ class Ledger(Application[UUID]):
     # -- decisions under the queue's row locks --------------------------------
 
     def claim_tasks(
-        self, queues: Sequence[str], limit: int, now: datetime, decide: Decide
+        self,
+        queues: Sequence[str],
+        limit: int,
+        now: datetime,
+        decide: Decide,
+        tenant: str | None = None,
     ) -> list[tuple[Any, datetime]]:
-        """Lock claimable tasks (SKIP LOCKED), let ``decide`` change them, save.
+        """Lock claimable tasks (SKIP LOCKED; of ``tenant`` unless None), let
+        ``decide`` change them, save.
 
         Returns the tasks ``decide`` kept, with when each became claimable.
         """
         with self._ledger_recorder.transaction() as cur:
-            rows = QueueProjection.lock_claimable(cur, queues, limit, now)
+            rows = QueueProjection.lock_claimable(cur, queues, limit, now, tenant)
             return self._decide_locked(cur, rows, decide)
 
     def expire_leases(self, limit: int, now: datetime, decide: Decide) -> list[Any]:

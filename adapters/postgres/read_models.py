@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from uuid import UUID
 
 import msgspec
 import psycopg
+from eventsourcing.utils import TopicError, resolve_topic
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+import domain.catalog  # noqa: F401 - every event type resolves
+from domain.envelope import AggregateEvent
 from projections.audit import ENVELOPE_KEYS
 from projections.runs import RunRow, TaskRow
 from schemas.views import (
@@ -20,6 +24,7 @@ from schemas.views import (
     RunView,
     TaskCounts,
     TaskView,
+    redacted,
 )
 
 __all__ = ["PostgresRunReads"]
@@ -90,7 +95,12 @@ class PostgresRunReads:
             created_at=run.created_at,
             finished_at=run.finished_at,
             tasks=tasks,
-            events=[msgspec.convert(e, EventView) for e in events],
+            events=[
+                msgspec.convert(
+                    {**e, "data": redacted(_event_type(e["type"]), e["data"])}, EventView
+                )
+                for e in events
+            ],
             position=run.position,
             artifacts=artifacts,
         )
@@ -134,6 +144,16 @@ class PostgresRunReads:
                 (position, projections),
             ).fetchone()
         return 0 if row is None else int(row[0])
+
+
+@functools.cache
+def _event_type(name: str) -> type[AggregateEvent] | None:
+    """The event class of a stored type name (every version's topic resolves to it)."""
+    try:
+        cls = resolve_topic(f"{name}.v1")
+    except TopicError:
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, AggregateEvent) else None
 
 
 def _task_view(row: TaskRow) -> TaskView:

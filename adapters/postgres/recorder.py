@@ -122,6 +122,10 @@ class InlineProjection(Protocol):
     CTES: str
     CHECK: str
 
+    def concerns(self, changed: Sequence[Changed]) -> bool:
+        """Whether any of these aggregates has rows here (if not, the statement
+        leaves this projection's CTEs out)."""
+
     def write(self, changed: Sequence[Changed]) -> InlineWriteLike:
         """The parameters of CTES for these changed aggregates."""
 
@@ -132,10 +136,19 @@ class LedgerRecorder(ApplicationRecorder):
     ) -> None:
         self.pool = pool
         self.inline = tuple(inline)
-        self._write_sql = _WRITE.format(
-            inline_ctes="".join(f"{p.CTES.strip()},\n" for p in self.inline),
-            inline_checks=" AND ".join(f"({p.CHECK})" for p in self.inline) or "true",
-        ).encode()
+        # One statement per combination of projections concerned, so a write pays
+        # only for the read models it changes (prepared once each).
+        self._write_sql: dict[tuple[bool, ...], bytes] = {}
+
+    def _statement(self, concerned: tuple[bool, ...]) -> bytes:
+        sql = self._write_sql.get(concerned)
+        if sql is None:
+            active = [p for p, c in zip(self.inline, concerned, strict=True) if c]
+            sql = self._write_sql[concerned] = _WRITE.format(
+                inline_ctes="".join(f"{p.CTES.strip()},\n" for p in active),
+                inline_checks=" AND ".join(f"({p.CHECK})" for p in active) or "true",
+            ).encode()
+        return sql
 
     # -- writing ------------------------------------------------------------
 
@@ -175,10 +188,12 @@ class LedgerRecorder(ApplicationRecorder):
                 ]
             ).decode()
         }
-        for projection in self.inline:
-            params.update(projection.write(changed).params)
+        concerned = tuple(p.concerns(changed) for p in self.inline)
+        for projection, concerns in zip(self.inline, concerned, strict=True):
+            if concerns:
+                params.update(projection.write(changed).params)
         try:
-            row = cur.execute(self._write_sql, params, prepare=True).fetchone()
+            row = cur.execute(self._statement(concerned), params, prepare=True).fetchone()
         except _CONFLICTS as exc:
             raise ConcurrencyConflict(str(exc).splitlines()[0]) from exc
         except psycopg.DatabaseError as exc:

@@ -23,9 +23,10 @@ USER = Caller(actor="user:ann", request_id="r")
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(container: Container, admin_key: str) -> Iterator[TestClient]:  # type: ignore[type-arg]
     container.projector().start()
     with TestClient(api_app(container)) as c:
+        c.headers["X-API-Key"] = admin_key
         yield c
 
 
@@ -67,7 +68,7 @@ def test_versions_activation_rollback_and_history(
     history = client.get("/v1/control/prompt/greeting").json()
     assert [v["version"] for v in history["versions"]] == [1, 2]
     assert history["versions"][1]["reason"] == "friendlier"
-    assert history["versions"][0]["author"] == "anonymous"
+    assert history["versions"][0]["author"].startswith("key:"), history["versions"][0]
     assert [(a["type"], a["version"]) for a in history["activations"]] == [
         ("ControlItemActivated", 1),
         ("ControlItemActivated", 2),

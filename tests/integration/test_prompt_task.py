@@ -45,7 +45,11 @@ def finished(container: Container, run_id: uuid.UUID, timeout: float = 15) -> Ru
 
 
 def test_prompt_tasks_route_to_real_sdks_and_keep_their_answers(
-    container: Container, model_api: ModelApi, second_model_api: ModelApi, tmp_path: Path
+    container: Container,
+    model_api: ModelApi,
+    second_model_api: ModelApi,
+    tmp_path: Path,
+    admin_key: str,
 ) -> None:
     container._providers = providers_from_env(
         {
@@ -107,6 +111,7 @@ def test_prompt_tasks_route_to_real_sdks_and_keep_their_answers(
         assert {t for t, _ in rows} == {"ArtifactVersionAdded.v1", "TaskSucceeded.v1"}
         assert len({x for _, x in rows}) == 1, "recorded in one transaction"
         with TestClient(api_app(container)) as http:
+            http.headers["X-API-Key"] = admin_key
             view = http.get(
                 f"/v1/runs/{run.run_id}", params={"min_position": run.events[-1].position}
             ).json()

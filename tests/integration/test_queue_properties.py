@@ -137,7 +137,7 @@ def test_queue_invariants_hold_under_random_interleavings(
         def claim(self, worker: str, n: int, lease: float) -> None:
             got = app.queue.claim(
                 ClaimTasks(worker_id=worker, max_tasks=n, lease_seconds=lease),
-                Caller(actor=f"worker:{worker}", request_id="c"),
+                Caller(actor=f"worker:{worker}", request_id="c", all_tenants=True),
             )
             assert len(got) <= n
             for task in got:
@@ -155,7 +155,7 @@ def test_queue_invariants_hold_under_random_interleavings(
         def act(self, data: st.DataObject, action: str) -> None:
             """A worker acts on a task it claimed at some point (its lease may be gone)."""
             worker, task = data.draw(st.sampled_from(self.held))
-            caller = Caller(actor=f"worker:{worker}", request_id="x")
+            caller = Caller(actor=f"worker:{worker}", request_id="x", all_tenants=True)
             try:
                 if action.startswith("complete"):
                     request = CompleteTask(
@@ -194,7 +194,7 @@ def test_queue_invariants_hold_under_random_interleavings(
 
         @rule()
         def reap(self) -> None:
-            app.queue.reap_expired_leases(Caller(actor="reaper", request_id="x"))
+            app.queue.reap_expired_leases(Caller(actor="reaper", request_id="x", all_tenants=True))
 
         @precondition(lambda self: self.accepted)
         @rule(data=st.data())

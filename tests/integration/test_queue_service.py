@@ -29,7 +29,7 @@ from tests.fakes import FakeClock
 pytestmark = pytest.mark.integration
 
 USER = Caller(actor="user:ann", tenant="acme", request_id="req-1")
-WORKER = Caller(actor="worker:w1", request_id="claim-1")
+WORKER = Caller(actor="worker:w1", request_id="claim-1", all_tenants=True)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def count_events(database_url: str) -> int:
 def claim(app: Container, n: int = 10, worker: str = "w1", lease: float = 30) -> list[ClaimedTask]:
     return app.queue.claim(
         ClaimTasks(worker_id=worker, max_tasks=n, lease_seconds=lease),
-        Caller(actor=f"worker:{worker}", request_id="c"),
+        Caller(actor=f"worker:{worker}", request_id="c", all_tenants=True),
     )
 
 

@@ -9,16 +9,19 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
+from domain.api_key import key_id_for
 from synaps.bootstrap import Container
 from synaps.wiring import api_app
+from tests.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(container: Container, admin_key: str) -> Iterator[TestClient]:  # type: ignore[type-arg]
     container.projector().start()
     with TestClient(api_app(container)) as c:
+        c.headers["X-API-Key"] = admin_key
         yield c
 
 
@@ -62,7 +65,7 @@ def test_submit_then_read_the_run_with_its_history(client: TestClient) -> None: 
     ]
     positions = [e["position"] for e in run["events"]]
     assert positions == sorted(positions)
-    assert all(e["actor"] == "anonymous" for e in run["events"])
+    assert all(e["actor"] == f"key:{key_id_for(ADMIN_KEY)}" for e in run["events"])
     assert run["events"][0]["time"].endswith("Z")
     assert "." in run["events"][0]["time"]
     assert run["tasks"][0]["status"] == "queued"
@@ -88,7 +91,8 @@ def test_worker_endpoints_drive_a_run_to_success(client: TestClient) -> None:  #
     types = [e["type"] for e in run["events"]]
     assert types.count("TaskSucceeded") == 1
     assert types[-2:] == ["TaskSucceeded", "RunSucceeded"]
-    assert [e["actor"] for e in run["events"] if e["type"] == "TaskClaimed"] == ["worker:ext-1"]
+    claimed_by = [e["actor"] for e in run["events"] if e["type"] == "TaskClaimed"]
+    assert claimed_by == [f"worker:ext-1@key:{key_id_for(ADMIN_KEY)}"]
     (attempt,) = run["tasks"][0]["attempts"]
     assert (attempt["attempt"], attempt["worker_id"], attempt["outcome"]) == (
         1,
@@ -150,11 +154,12 @@ def test_bad_submits_get_a_problem_and_write_nothing(
     status: int,
     code: str,  # type: ignore[type-arg]
 ) -> None:
+    before = ledger_size(database_url)
     r = client.post(
         "/v1/commands/submit", content=body, headers={"content-type": "application/json"}
     )
     assert_problem(r, status, code)
-    assert ledger_size(database_url) == 0
+    assert ledger_size(database_url) == before
 
 
 def test_unknown_ids_and_routes_are_404_problems(client: TestClient) -> None:  # type: ignore[type-arg]
@@ -228,10 +233,11 @@ def test_list_runs_with_filters_and_keyset_pagination(client: TestClient) -> Non
 
 
 def test_read_your_writes_reports_lag_when_the_views_are_behind(
-    container: Container, database_url: str
+    container: Container, database_url: str, admin_key: str
 ) -> None:
     # no projector running: the views never catch up
     with TestClient(api_app(container)) as c:
+        c.headers["X-API-Key"] = admin_key
         submitted = c.post("/v1/commands/submit", json={"kind": "noop"}).json()
         r = c.get(f"/v1/runs/{submitted['run_id']}", params={"min_position": submitted["position"]})
         assert_problem(r, 404, "not_found")

@@ -1,8 +1,7 @@
-"""What every route handler shares: the services, the caller, header names."""
+"""What every route handler shares: the services of one process, the caller, headers."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -11,14 +10,18 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from adapters.http.access import AccessControl, caller_in
 from adapters.postgres.control_reads import PostgresControlReads
 from projections.queue import QueueDepth
+from services.api_keys import ApiKeys
 from services.artifacts import ArtifactStore
 from services.control import ControlService
 from services.ports import Caller, LedgerPort
 from services.queue import QueueService
 from services.run_views import RunViews
+from services.sessions import Sessions
 from services.submit import SubmitService
+from services.users import Users
 
 __all__ = [
     "LAG_HEADER",
@@ -42,10 +45,15 @@ class ApiServices:
     submit: SubmitService
     queue: QueueService
     runs: RunViews
-    queue_depth: Callable[[], list[QueueDepth]]
+    queue_depth: Callable[[str | None], list[QueueDepth]]  # of one tenant (None: all)
     ping_database: Callable[[], None]
     metrics: Callable[[], bytes]
     workers_alive: Callable[[], bool | None]  # None: this process runs no worker pool
+    access: AccessControl
+    keys: ApiKeys
+    users: Users
+    sessions: Sessions
+    jwks: Callable[[], dict[str, Any]]
     control: ControlService
     control_reads: PostgresControlReads
     ledger: LedgerPort
@@ -57,9 +65,8 @@ class ApiServices:
 
 
 def caller_of(request: Request[Any, Any, Any]) -> Caller:
-    """Who is calling. Until authentication lands every caller is anonymous."""
-    request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
-    return Caller(actor="anonymous", tenant="default", request_id=request_id[:200])
+    """Who is calling: the principal the access middleware authenticated."""
+    return caller_in(request.scope)
 
 
 def services(state: State) -> ApiServices:
