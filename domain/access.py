@@ -154,6 +154,7 @@ class EndpointClass(StrEnum):
     QUEUE = "queue"
     CONTROL_READ = "control_read"
     CONTROL_WRITE = "control_write"
+    APPROVE = "approve"  # decide on tool calls that write to a cluster
     KEYS = "keys"
     USERS = "users"
 
@@ -164,6 +165,7 @@ _REQUIRED: dict[EndpointClass, Permission] = {
     EndpointClass.QUEUE: Permission.QUEUE_WORK,
     EndpointClass.CONTROL_READ: Permission.CONTROL_READ,
     EndpointClass.CONTROL_WRITE: Permission.CONTROL_WRITE,
+    EndpointClass.APPROVE: Permission.KUBERNETES_WRITE,
     EndpointClass.KEYS: Permission.KEYS_MANAGE,
     EndpointClass.USERS: Permission.USERS_MANAGE,
 }

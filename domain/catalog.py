@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import domain.access_refusal
 import domain.api_key
+import domain.approval
 import domain.artifact
 import domain.command
 import domain.control
@@ -26,6 +27,7 @@ EVENT_MODULES = (
     domain.identity_events,
     domain.access_refusal,
     domain.api_key,
+    domain.approval,
     domain.run,
     domain.session,
     domain.task,

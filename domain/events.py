@@ -30,6 +30,7 @@ __all__ = [
     "TaskClaimed",
     "TaskDeadLettered",
     "TaskFailed",
+    "TaskHoldReleased",
     "TaskLeaseRenewed",
     "TaskQueued",
     "TaskReleased",
@@ -141,9 +142,21 @@ class TaskQueued(AggregateCreated, frozen=True, kw_only=True):
     priority: int = 0
     max_attempts: int = 3
     available_at: datetime
+    held: bool = False  # not claimable until released (e.g. by an approval)
 
     def summary(self) -> str:
-        return f"task {self.kind} queued on {self.queue} (priority {self.priority})"
+        held = ", held" if self.held else ""
+        return f"task {self.kind} queued on {self.queue} (priority {self.priority}{held})"
+
+
+class TaskHoldReleased(AggregateEvent, frozen=True, kw_only=True):
+    """A held task became claimable (its approval was granted)."""
+
+    queue: str = ""
+    reason: str = ""
+
+    def summary(self) -> str:
+        return "released to run" + (f": {_short(self.reason)}" if self.reason else "")
 
 
 class TaskClaimed(AggregateEvent, frozen=True, kw_only=True):
@@ -246,6 +259,7 @@ THREAD_EVENTS = (ThreadStarted, ThreadRunAdded)
 RUN_EVENTS = (RunCreated, RunTaskAdded, RunTaskSettled, RunSucceeded, RunFailed, RunCancelled)
 TASK_EVENTS = (
     TaskQueued,
+    TaskHoldReleased,
     TaskClaimed,
     TaskLeaseRenewed,
     LeaseExpired,

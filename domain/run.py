@@ -94,7 +94,8 @@ class Run(Aggregate):
             return
         if len(self.open_tasks) > 1:
             self.record(RunTaskSettled, ctx=ctx, now=now, task_id=task_id, outcome=outcome)
-            if outcome != "succeeded" and self.failed_task is None:
+            # a cancelled step (a denied approval) does not fail the run; a dead one does
+            if outcome == "dead" and self.failed_task is None:
                 self.failed_task = task_id
                 self.error = error or outcome
             return

@@ -6,7 +6,7 @@ only the current attempt may renew, complete or fail the task.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from domain.events import (
     TaskClaimed,
     TaskDeadLettered,
     TaskFailed,
+    TaskHoldReleased,
     TaskLeaseRenewed,
     TaskQueued,
     TaskReleased,
@@ -27,10 +28,11 @@ from domain.events import (
 )
 from domain.retry import RetryPolicy
 
-__all__ = ["TERMINAL", "Task", "TaskStatus"]
+__all__ = ["NEVER", "TERMINAL", "Task", "TaskStatus"]
 
 
 class TaskStatus:
+    HELD = "held"  # queued, but waiting to be released (an approval)
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -39,6 +41,8 @@ class TaskStatus:
 
 
 TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.DEAD, TaskStatus.CANCELLED})
+# A held task stays in the queue table, claimable at no time.
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class Task(Aggregate):
@@ -53,6 +57,7 @@ class Task(Aggregate):
         max_attempts: int,
         available_at: datetime,
         tenant: str,
+        held: bool = False,
     ) -> None:
         self.run_id = run_id
         self.command_id = command_id
@@ -63,7 +68,7 @@ class Task(Aggregate):
         self.max_attempts = max_attempts
         self.available_at = available_at
         self.tenant = tenant
-        self.status = TaskStatus.QUEUED
+        self.status = TaskStatus.HELD if held else TaskStatus.QUEUED
         self.attempt = 0
         self.worker_id: str | None = None
         self.lease_expires_at: datetime | None = None
@@ -91,6 +96,7 @@ class Task(Aggregate):
         available_at: datetime,
         ctx: EventContext,
         now: datetime,
+        held: bool = False,
     ) -> Task:
         if max_attempts < 1:
             raise InvalidTransition("max_attempts must be at least 1")
@@ -107,6 +113,7 @@ class Task(Aggregate):
             priority=priority,
             max_attempts=max_attempts,
             available_at=available_at,
+            held=held,
         )
 
     @property
@@ -119,6 +126,8 @@ class Task(Aggregate):
             return self.available_at
         if self.status == TaskStatus.RUNNING:
             return self.lease_expires_at
+        if self.status == TaskStatus.HELD:
+            return NEVER
         return None
 
     def lease_has_expired(self, now: datetime) -> bool:
@@ -178,6 +187,12 @@ class Task(Aggregate):
             attempt=attempt,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
         )
+
+    def release_hold(self, *, reason: str, ctx: EventContext, now: datetime) -> None:
+        """Let a held task be claimed from now on."""
+        if self.status != TaskStatus.HELD:
+            raise InvalidTransition(f"task {self.id} is not held ({self.status})")
+        self.record(TaskHoldReleased, ctx=ctx, now=now, queue=self.queue, reason=reason)
 
     def release(self, *, attempt: int, reason: str, ctx: EventContext, now: datetime) -> None:
         """Give the lease back unfinished, so another worker can claim it at once."""
@@ -270,6 +285,9 @@ class Task(Aggregate):
 
     def when(self, event: AggregateEvent) -> None:
         match event:
+            case TaskHoldReleased():
+                self.status = TaskStatus.QUEUED
+                self.available_at = event.timestamp
             case TaskClaimed():
                 self.status = TaskStatus.RUNNING
                 self.attempt = event.attempt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.approvals import ApprovalsProjection
 from projections.artifacts import ArtifactsProjection
 from projections.audit import AuditLogProjection, AuditSealProjection
 from projections.control import ControlProjection
@@ -21,4 +22,5 @@ def processors() -> list[Processor]:
         AuditSealProjection(),
         ControlProjection(),
         ArtifactsProjection(),
+        ApprovalsProjection(),
     ]

@@ -373,10 +373,14 @@ class RunsProjection:
     @staticmethod
     def _note_task_on_run(state: _RunState, task: Task, before: str | None, entry: Entry) -> None:
         event = entry.event
-        if before != task.status:
-            if before is not None:
-                state.counts[before] -= 1
-            state.counts[task.status] += 1
+        now_counted, was_counted = (
+            _COUNTED_AS.get(task.status, task.status),
+            (None if before is None else _COUNTED_AS.get(before, before)),
+        )
+        if was_counted != now_counted:
+            if was_counted is not None:
+                state.counts[was_counted] -= 1
+            state.counts[now_counted] += 1
         state.position = max(state.position, entry.position)
         if isinstance(event, TaskQueued) and task.id == state.run.task_ids[0]:
             state.input = event.input
@@ -385,6 +389,9 @@ class RunsProjection:
         elif isinstance(event, TaskSucceeded):
             state.output = event.output
 
+
+# a held task is counted with the queued ones (it is waiting, not running)
+_COUNTED_AS = {"held": "queued"}
 
 _OUTCOMES: dict[type, str] = {
     TaskSucceeded: "succeeded",

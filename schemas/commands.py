@@ -16,6 +16,9 @@ __all__ = [
     "CompleteTask",
     "FailTask",
     "Name",
+    "NeedsApproval",
+    "NextStep",
+    "NextTask",
     "ProducedArtifact",
     "RenewLease",
     "SubmitCommand",
@@ -74,6 +77,29 @@ class ProducedArtifact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     content_type: Annotated[str, Meta(min_length=1, max_length=255)] = "application/octet-stream"
 
 
+class NextStep(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A task to queue in the same run."""
+
+    kind: Name
+    input: Any = None
+    queue: Name | None = None  # default: the queue of the task that queues it
+    priority: Annotated[int, Meta(ge=-1000, le=1000)] = 0
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3
+
+
+class NeedsApproval(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The next step is held until a person approves these tool calls."""
+
+    tool_calls: Annotated[list[dict[str, Any]], Meta(min_length=1, max_length=50)]
+    summary: Annotated[str, Meta(max_length=20_000)] = ""
+    evidence: Annotated[list[str], Meta(max_length=200)] = []
+    on_denied: NextStep | None = None  # queued instead when denied
+
+
+class NextTask(NextStep, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    approval: NeedsApproval | None = None
+
+
 class CompleteTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     task_id: UUID
     attempt: Attempt
@@ -81,6 +107,7 @@ class CompleteTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     control_hash: Annotated[str, Meta(max_length=100)] | None = None
     usage: dict[str, Any] | None = None
     artifacts: Annotated[list[ProducedArtifact], Meta(max_length=100)] = []
+    next: Annotated[list[NextTask], Meta(max_length=20)] = []  # the run's next steps
 
 
 class FailTask(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

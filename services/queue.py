@@ -11,15 +11,18 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import msgspec
+
+from domain.approval import Approval, approval_id_for
 from domain.artifact import Artifact, artifact_id
 from domain.envelope import EventContext
 from domain.errors import ConcurrencyConflict, DomainError, NotFound
 from domain.retry import RetryPolicy
 from domain.run import Run
 from domain.task import Task, TaskStatus
-from schemas.commands import ClaimTasks, CompleteTask, FailTask, RenewLease
+from schemas.commands import ClaimTasks, CompleteTask, FailTask, NextStep, RenewLease
 from schemas.views import ClaimedTask, Completion
 from services.observer import Observer
 from services.ports import Caller, Clock, LedgerPort
@@ -174,7 +177,7 @@ class QueueService:
         tasks = {k: v for k, v in loaded.items() if isinstance(v, Task)}
         runs = {k: v for k, v in loaded.items() if isinstance(v, Run)}
         by_run: dict[UUID, list[int]] = defaultdict(list)
-        produced: dict[int, list[Artifact]] = {}
+        produced: dict[int, list[Any]] = {}
         for index in pending:
             request = requests[index]
             task = tasks.get(request.task_id)
@@ -200,6 +203,7 @@ class QueueService:
             if run is None:  # only the runs of unfinished tasks come with them
                 run = runs[task.run_id] = self._ledger.get(task.run_id, Run)
             produced[index] = self._artifacts(task, request, caller, now)
+            produced[index] += self._next_steps(task, run, request, caller, now)
             run.settle(task.id, "succeeded", error=None, ctx=_ctx(caller, task), now=now)
             by_run[run.id].append(index)
         groups = list(by_run.items())
@@ -223,6 +227,36 @@ class QueueService:
                     task = tasks[requests[index].task_id]
                     outcomes[index] = _Outcome(completion=_completion(task, result))
         return retry
+
+    def _next_steps(
+        self, task: Task, run: Run, request: CompleteTask, caller: Caller, now: Any
+    ) -> list[Any]:
+        """The run's next tasks (and their approvals), queued with this completion."""
+        created: list[Any] = []
+        ctx = _ctx(caller, task)
+        for step in request.next:
+            follow = queue_step(
+                step, task=task, run=run, ctx=ctx, now=now, held=step.approval is not None
+            )
+            created.append(follow)
+            if step.approval is not None:
+                approval = step.approval
+                created.append(
+                    Approval.request(
+                        id=approval_id_for(follow.id),
+                        run_id=run.id,
+                        task_id=follow.id,
+                        tool_calls=approval.tool_calls,
+                        summary_text=approval.summary,
+                        evidence=approval.evidence,
+                        on_denied=msgspec.to_builtins(approval.on_denied)
+                        if approval.on_denied
+                        else None,
+                        ctx=ctx,
+                        now=now,
+                    )
+                )
+        return created
 
     def _artifacts(
         self, task: Task, request: CompleteTask, caller: Caller, now: Any
@@ -352,6 +386,28 @@ def _visible_task(task: Task, caller: Caller) -> Task:
     if not caller.sees(task.tenant):
         raise NotFound("task", task.id)
     return task
+
+
+def queue_step(
+    step: NextStep, *, task: Task, run: Run, ctx: EventContext, now: Any, held: bool = False
+) -> Task:
+    """Queue ``step`` in ``task``'s run (which records it as one of its tasks)."""
+    follow = Task.queue_new(
+        id=uuid4(),
+        run_id=run.id,
+        command_id=task.command_id,
+        kind=step.kind,
+        input=step.input,
+        queue=step.queue or task.queue,
+        priority=step.priority,
+        max_attempts=step.max_attempts,
+        available_at=now,
+        ctx=ctx,
+        now=now,
+        held=held,
+    )
+    run.add_task(follow.id, ctx=ctx, now=now)
+    return follow
 
 
 def _ctx(caller: Caller, task: Task) -> EventContext:

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from schemas.commands import ProducedArtifact
+from schemas.commands import NextTask, ProducedArtifact
 from schemas.views import ClaimedTask
 
 __all__ = ["Handler", "TaskContext", "TaskError", "TaskKinds", "builtin_kinds"]
@@ -33,6 +33,8 @@ class TaskContext:
         self.usage: dict[str, Any] | None = None  # set by handlers that call models
         # outputs stored in the artifact store, recorded with the completion
         self.artifacts: list[ProducedArtifact] = []
+        # the run's next steps, queued atomically with this task's completion
+        self.next: list[NextTask] = []
 
     def sleep(self, seconds: float) -> bool:
         """Sleep, waking early when cancelled; True if the full time passed."""

@@ -23,7 +23,14 @@ import msgspec
 import structlog
 
 from domain.errors import DomainError, LeaseLost
-from schemas.commands import ClaimTasks, CompleteTask, FailTask, ProducedArtifact, RenewLease
+from schemas.commands import (
+    ClaimTasks,
+    CompleteTask,
+    FailTask,
+    NextTask,
+    ProducedArtifact,
+    RenewLease,
+)
 from schemas.views import ClaimedTask
 from services.control_cache import ControlCache
 from services.ports import Caller, Clock
@@ -68,6 +75,7 @@ class _Outcome:
     control_hash: str | None = None
     usage: dict[str, Any] | None = None
     artifacts: tuple[ProducedArtifact, ...] = ()
+    next: tuple[NextTask, ...] = ()
 
 
 @dataclass(slots=True)
@@ -250,6 +258,7 @@ class WorkerPool:
                 control_hash=_hash(running.ctx),
                 usage=running.ctx.usage,
                 artifacts=tuple(running.ctx.artifacts),
+                next=tuple(running.ctx.next),
             )
         except TaskError as exc:
             outcome = _Outcome(
@@ -322,6 +331,7 @@ class WorkerPool:
                             control_hash=o.control_hash,
                             usage=o.usage,
                             artifacts=list(o.artifacts),
+                            next=list(o.next),
                         )
                         for o in successes
                     ],

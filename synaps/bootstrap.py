@@ -36,6 +36,7 @@ from projections.identity import IdentityProjection
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
 from services.api_keys import ApiKeys
+from services.approvals import ApprovalService
 from services.artifacts import ArtifactStore
 from services.authentication import Authenticator
 from services.control import ControlService
@@ -142,6 +143,7 @@ class Container:
     run_views: RunViews
     control: ControlService
     control_reads: PostgresControlReads
+    approvals: ApprovalService
     artifacts: ArtifactStore
     identity: Identity
     wakeups: Wakeups | None = None
@@ -290,6 +292,7 @@ def build(
             else FilesystemArtifactStore(Path(".synaps") / "artifacts")
         ),
         control=ControlService(ledger, clock),
+        approvals=ApprovalService(ledger, clock),
         control_reads=PostgresControlReads(pool),
         identity=_identity(settings, pool, ledger, clock),
         wakeups=wakeups,

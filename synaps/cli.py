@@ -12,10 +12,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adapters.http.client import ApiError, SynapsClient
+from adapters.http.client import ApiError
 from domain.errors import DomainError
 from synaps import __version__
-from synaps.cli_config import connect
+from synaps.cli_api import ApiUrl
+from synaps.cli_api import client as api_client
+from synaps.cli_approvals import approvals_app
 from synaps.cli_control import control_app
 from synaps.cli_identity import config_app, keys_app, login, logout, status, users_app
 from synaps.cli_incident import incident_app
@@ -39,6 +41,7 @@ app.add_typer(incident_app, name="incident")
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
 app.add_typer(control_app, name="control")
+app.add_typer(approvals_app, name="approvals")
 app.command()(login)
 app.command()(logout)
 app.command()(status)
@@ -50,14 +53,6 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option(
         "--database-url", envvar="SYNAPS_DATABASE_URL", help="PostgreSQL URL of the ledger."
-    ),
-]
-ApiUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        envvar="SYNAPS_URL",
-        help="Base URL of the synaps API (default: the configured endpoint).",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -286,7 +281,7 @@ def submit(
 ) -> None:
     """Submit a command; print its ids (and with --wait, its outcome)."""
     payload = _parse_json(input_json, "--input")
-    with _client(url) as client:
+    with api_client(url) as client:
         try:
             status, submitted = client.submit(
                 kind,
@@ -324,7 +319,7 @@ def runs_get(
     url: ApiUrl = None,
 ) -> None:
     """Show a run: status, tasks and its event history."""
-    with _client(url) as client:
+    with api_client(url) as client:
         try:
             run = client.get_run(run_id)
         except ApiError as exc:
@@ -342,21 +337,12 @@ def runs_cancel(
     url: ApiUrl = None,
 ) -> None:
     """Cancel a run: no further claims of its tasks."""
-    with _client(url) as client:
+    with api_client(url) as client:
         try:
             result = client.cancel_run(run_id, reason)
         except ApiError as exc:
             raise fail(str(exc)) from None
     out.print(f"run {result['run_id']} is {result['status']}")
-
-
-def _client(url: str | None) -> SynapsClient:
-    """A client of the API at ``url`` (else the configured endpoint) with the configured
-    credentials (SYNAPS_API_KEY, the config file's key, or the signed-in session)."""
-    try:
-        return connect(url)
-    except ApiError as exc:
-        raise fail(str(exc)) from None
 
 
 def _print_run(run: dict[str, Any]) -> None:

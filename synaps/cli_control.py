@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from adapters.http.client import ApiError, SynapsClient
+from synaps.cli_api import ApiUrl, call
+from synaps.console import out
 
 __all__ = ["control_app"]
 
@@ -18,31 +18,17 @@ control_app = typer.Typer(
     help="Prompts, skills, tools, routing rules and arbiter policies: versions, activation.",
     no_args_is_help=True,
 )
-out = Console()
-err = Console(stderr=True)
 
-ApiUrl = Annotated[str, typer.Option("--url", envvar="SYNAPS_URL", help="The synaps API.")]
 KIND_HELP = "prompt, skill, tool, routing_rule or arbiter_policy (plurals work too)"
-
-
-def _call(url: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
-    with SynapsClient(url) as client:
-        try:
-            if method == "GET":
-                return client.get(path, **params).json()
-            return client.post(path, body).json()
-        except ApiError as exc:
-            err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
 
 
 @control_app.command("list")
 def list_items(
     kind: Annotated[str | None, typer.Option("--kind", help=KIND_HELP)] = None,
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Items of the registry with their active version."""
-    items = _call(url, "GET", "/v1/control", kind=kind)["items"]
+    items = call(url, "GET", "/v1/control", kind=kind)["items"]
     table = Table("kind", "name", "active", "versions")
     for item in items:
         table.add_row(
@@ -56,10 +42,10 @@ def show(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],
     name: Annotated[str, typer.Argument()],
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Every version of an item, who made it and why, and its activations."""
-    history = _call(url, "GET", f"/v1/control/{kind}/{name}")
+    history = call(url, "GET", f"/v1/control/{kind}/{name}")
     if as_json:
         out.print_json(data=history)
         return
@@ -85,7 +71,7 @@ def set_version(
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger).")] = "",
     activate: Annotated[bool, typer.Option("--activate", help="Make it effective now.")] = False,
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Add a version of an item (optionally activating it)."""
     if (spec is None) == (spec_file is None):
@@ -98,7 +84,7 @@ def set_version(
     if not isinstance(body, dict):
         raise typer.BadParameter("the spec must be a JSON object")
     body.update({"reason": reason, "activate": activate})
-    result = _call(url, "POST", f"/v1/control/{kind}/{name}/versions", body)
+    result = call(url, "POST", f"/v1/control/{kind}/{name}/versions", body)
     out.print(
         f"{result['kind']} {result['name']} version {result['version']} added"
         + (" and activated" if activate else "")
@@ -111,10 +97,10 @@ def activate(
     name: Annotated[str, typer.Argument()],
     version: Annotated[int, typer.Argument(min=1)],
     reason: Annotated[str, typer.Option("--reason")] = "",
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Make a version the effective one."""
-    result = _call(
+    result = call(
         url, "POST", f"/v1/control/{kind}/{name}/activate", {"version": version, "reason": reason}
     )
     out.print(f"{result['kind']} {result['name']}: version {result['active_version']} active")
@@ -125,20 +111,20 @@ def rollback(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],
     name: Annotated[str, typer.Argument()],
     reason: Annotated[str, typer.Option("--reason")] = "",
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """Go back to the version that was active before the current one."""
-    result = _call(url, "POST", f"/v1/control/{kind}/{name}/rollback", {"reason": reason})
+    result = call(url, "POST", f"/v1/control/{kind}/{name}/rollback", {"reason": reason})
     out.print(f"{result['kind']} {result['name']}: back to version {result['active_version']}")
 
 
 @control_app.command("snapshot")
 def snapshot(
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    url: ApiUrl = "http://127.0.0.1:8081",
+    url: ApiUrl = None,
 ) -> None:
     """The effective registry (what workers run with) and its hash."""
-    snap = _call(url, "GET", "/v1/control/snapshot")
+    snap = call(url, "GET", "/v1/control/snapshot")
     if as_json:
         out.print_json(data=snap)
         return

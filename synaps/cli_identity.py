@@ -14,6 +14,7 @@ from adapters.http.client import ApiError, SynapsClient
 from domain.access import KeyType
 from domain.api_key import key_hint, key_id_for
 from domain.user import user_id_for
+from synaps.cli_api import ApiUrl
 from synaps.cli_config import (
     SETTABLE,
     config_path,
@@ -26,14 +27,6 @@ from synaps.console import fail, out
 
 __all__ = ["config_app", "keys_app", "login", "logout", "status", "users_app"]
 
-ApiUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        envvar="SYNAPS_URL",
-        help="Base URL of the synaps API (default: the configured endpoint).",
-    ),
-]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Tenant = Annotated[
     str | None,

@@ -33,6 +33,8 @@ def api_app(container: Container) -> Litestar:
             control_reads=container.control_reads,
             ledger=container.ledger,
             artifacts=container.artifacts,
+            approvals=container.approvals,
+            pool=container.pool,
             wait_for=lambda names, position: container.change_feed.wait_for_position(
                 names, position, 2.0
             ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,14 +42,18 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def pg_server() -> Iterator[PostgresServer]:
     external = os.environ.get("SYNAPS_TEST_DATABASE_URL")
     if external:
         server = PostgresServer(external)
         yield server
         return
-    data_dir = tmp_path_factory.mktemp("postgres")
-    with EmbeddedPostgres(data_dir, fsync=False) as pg:
+    # Not under pytest's basetemp: a concurrent pytest session prunes old basetemps,
+    # and this server lives as long as the whole session.
+    with (
+        tempfile.TemporaryDirectory(prefix="synaps-test-pg-") as data_dir,
+        EmbeddedPostgres(Path(data_dir), fsync=False) as pg,
+    ):
         yield PostgresServer(pg.url)
 
 

@@ -3,7 +3,7 @@
 Every route of the app must match a rule (``create_app`` checks), so a new
 route is never open by accident. Routes that do not exist yet are covered
 already: ``/v1/control/...`` reads need ``control:read`` and writes
-``control:write``; ``/graphql`` needs ``runs:read`` to reach at all and its
+``control:write``; deciding on an approval needs ``kubernetes:write``; ``/graphql`` needs ``runs:read`` to reach at all and its
 mutations check their own permission on the Caller.
 """
 
@@ -50,6 +50,7 @@ ACCESS_RULES: tuple[AccessRule, ...] = (
     AccessRule("/v1/control/", EndpointClass.CONTROL_WRITE),
     AccessRule("/v1/queue/stats", EndpointClass.READ, _READS, exact=True),
     AccessRule("/v1/queue/", EndpointClass.QUEUE),
+    AccessRule("/v1/approvals/", EndpointClass.APPROVE, frozenset({"POST"})),
     AccessRule("/v1/", EndpointClass.READ, _READS),
     AccessRule("/v1/", EndpointClass.WRITE),
     AccessRule("/api/ask", EndpointClass.WRITE, frozenset({"POST"}), exact=True),

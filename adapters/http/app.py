@@ -21,6 +21,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from adapters.http.access import AccessMiddleware
 from adapters.http.access_rules import undeclared
+from adapters.http.approval_routes import APPROVAL_ROUTES
 from adapters.http.artifact_routes import download_artifact
 from adapters.http.auth_routes import AUTH_ROUTES
 from adapters.http.control_routes import control_router
@@ -357,6 +358,7 @@ _PROTECTED: list[Any] = [
     queue_stats,
     control_router,
     download_artifact,
+    *APPROVAL_ROUTES,
     *AUTH_ROUTES,
     *KEY_ROUTES,
     *USER_ROUTES,
@@ -390,6 +392,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
                 Tag(name="queue", description="Claim and complete tasks (workers)"),
                 Tag(name="control", description="Prompts, skills, tools, routing, policies"),
                 Tag(name="artifacts", description="Outputs of runs, by content digest"),
+                Tag(name="approvals", description="Decisions on tool calls that write"),
                 Tag(name="auth", description="Sign in, tokens, sessions"),
                 Tag(name="keys", description="API keys (admin)"),
                 Tag(name="users", description="Users (admin)"),

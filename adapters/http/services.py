@@ -9,11 +9,13 @@ from typing import Any, Literal
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from psycopg_pool import ConnectionPool
 
 from adapters.http.access import AccessControl, caller_in
 from adapters.postgres.control_reads import PostgresControlReads
 from projections.queue import QueueDepth
 from services.api_keys import ApiKeys
+from services.approvals import ApprovalService
 from services.artifacts import ArtifactStore
 from services.control import ControlService
 from services.ports import Caller, LedgerPort
@@ -59,6 +61,8 @@ class ApiServices:
     ledger: LedgerPort
     artifacts: ArtifactStore
     wait_for: Callable[[tuple[str, ...], int], bool]  # projections reach a position (<= 2 s)
+    approvals: ApprovalService
+    pool: ConnectionPool[Any]  # for simple read-model queries
     version: str = "0.1.0"
     on_startup: list[Callable[[], None]] = field(default_factory=list)
     on_shutdown: list[Callable[[], None]] = field(default_factory=list)

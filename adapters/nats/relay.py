@@ -17,14 +17,20 @@ import psycopg
 from adapters.nats.bridge import NatsBridge
 from adapters.nats.wakeups import wakeup_subject
 from domain.control import CONTROL_EVENTS
-from domain.events import LeaseExpired, TaskQueued, TaskReleased, TaskRetryScheduled
+from domain.events import (
+    LeaseExpired,
+    TaskHoldReleased,
+    TaskQueued,
+    TaskReleased,
+    TaskRetryScheduled,
+)
 from projections.processor import Changes, Entry, Tables
 from schemas.messages import ControlChanged, Wakeup
 
 __all__ = ["NatsRelay", "control_subject"]
 
 _encode = msgspec.json.Encoder().encode
-_CLAIMABLE = (TaskQueued, TaskRetryScheduled, LeaseExpired, TaskReleased)
+_CLAIMABLE = (TaskQueued, TaskRetryScheduled, LeaseExpired, TaskReleased, TaskHoldReleased)
 
 
 class NatsRelay:
@@ -70,9 +76,9 @@ def control_subject(kind: str) -> str:
 def _claimable(event: Any) -> tuple[str | None, Any]:
     """The queue on which this event makes a task claimable, and from when."""
     if isinstance(event, TaskQueued):
-        return event.queue, event.available_at
+        return (None, None) if event.held else (event.queue, event.available_at)
     if isinstance(event, TaskRetryScheduled):
         return event.queue or "default", event.available_at
-    if isinstance(event, LeaseExpired | TaskReleased):
+    if isinstance(event, LeaseExpired | TaskReleased | TaskHoldReleased):
         return event.queue or "default", None
     return None, None

@@ -26,6 +26,7 @@ MATRIX = {
     EndpointClass.QUEUE: {KeyType.ADMIN},  # live keys need the worker scope
     EndpointClass.CONTROL_READ: {KeyType.LIVE, KeyType.TEST, KeyType.ADMIN},
     EndpointClass.CONTROL_WRITE: {KeyType.LIVE, KeyType.ADMIN},
+    EndpointClass.APPROVE: {KeyType.LIVE, KeyType.ADMIN},  # kubernetes:write
     EndpointClass.KEYS: {KeyType.ADMIN},
     EndpointClass.USERS: {KeyType.ADMIN},
 }
@@ -93,6 +94,10 @@ def test_key_types_are_told_by_their_prefix() -> None:
         ("DELETE", "/v1/control/prompts/p1", EndpointClass.CONTROL_WRITE),
         ("GET", "/v1/incidents", EndpointClass.READ),
         ("POST", "/api/ask", EndpointClass.WRITE),
+        ("GET", "/v1/approvals", EndpointClass.READ),
+        ("GET", "/v1/approvals/a1", EndpointClass.READ),
+        ("POST", "/v1/approvals/a1/approve", EndpointClass.APPROVE),
+        ("POST", "/v1/approvals/a1/deny", EndpointClass.APPROVE),
     ],
 )
 def test_endpoint_classes_come_from_one_declared_table(
