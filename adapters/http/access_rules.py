@@ -3,8 +3,9 @@
 Every route of the app must match a rule (``create_app`` checks), so a new
 route is never open by accident. Routes that do not exist yet are covered
 already: ``/v1/control/...`` reads need ``control:read`` and writes
-``control:write``; deciding on an approval needs ``kubernetes:write``; ``/graphql`` needs ``runs:read`` to reach at all and its
-mutations check their own permission on the Caller.
+``control:write``; deciding on an approval needs ``kubernetes:write``; ``/graphql``
+needs ``runs:read`` to reach at all and its mutations check their own permission on
+the Caller.
 """
 
 from __future__ import annotations
