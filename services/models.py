@@ -15,6 +15,7 @@ __all__ = [
     "ProviderTransientError",
     "ProviderUnavailable",
     "UnknownProvider",
+    "is_configured",
 ]
 
 
@@ -98,3 +99,12 @@ class UnknownProvider(ModelError):
     """A route names a provider this process does not know."""
 
     code = "unknown_provider"
+
+
+def is_configured(provider: ModelProvider) -> bool:
+    """Whether ``provider`` can be called here at all (it has its key), without calling it."""
+    try:
+        provider.ensure_available()
+    except ProviderUnavailable:
+        return False
+    return True

@@ -7,7 +7,6 @@ model answered, the token usage and the artifact holding the answer.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,20 +16,11 @@ from schemas.views import ClaimedTask
 from services.artifacts import ArtifactStore
 from services.model_routes import complete_with_fallback, resolve_route
 from services.models import AllProvidersFailed, ModelProvider, UnknownProvider
+from services.prompts import active_template, render
 from services.routing import choose_route
 from services.task_kinds import TaskContext, TaskError
 
 __all__ = ["PromptTask", "render"]
-
-
-def render(template: str, variables: Mapping[str, Any]) -> str:
-    """Fill ``{name}`` placeholders; a missing variable is the caller's mistake."""
-    try:
-        return string.Formatter().vformat(template, (), dict(variables))
-    except KeyError as exc:
-        raise TaskError(f"the prompt needs variable {exc.args[0]!r}", retryable=False) from None
-    except (IndexError, ValueError) as exc:
-        raise TaskError(f"cannot render the prompt: {exc}", retryable=False) from None
 
 
 class PromptTask:
@@ -44,10 +34,10 @@ class PromptTask:
             raise TaskError('input must be an object with a "prompt" name', retryable=False)
         name = params["prompt"]
         snapshot = ctx.control
-        spec = snapshot.spec("prompt", name) if snapshot is not None else None
-        if spec is None:
+        template = active_template(snapshot, name)
+        if template is None:
             raise TaskError(f"no active prompt named {name!r}", retryable=False)
-        text = render(spec["template"], {k: v for k, v in params.items() if k != "prompt"})
+        text = render(template, {k: v for k, v in params.items() if k != "prompt"})
         route = choose_route(
             snapshot, task_kind=task.kind, tenant=task.tenant, intent=params.get("intent")
         )

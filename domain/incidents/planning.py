@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from msgspec import Struct
 
-__all__ = ["Intent", "Plan", "PlanStep", "plan_question"]
+__all__ = ["Intent", "Plan", "PlanStep", "build_plan", "plan_question"]
 
 
 class Intent(StrEnum):
@@ -223,21 +223,38 @@ def plan_question(
         intent, confidence = Intent.NAMESPACE_OVERVIEW, 0.6
     else:
         intent, confidence = Intent.GENERAL_HELP, 0.5
-    pod_pattern = chosen if chosen and _POD_NAME.search(chosen) else None
+    return build_plan(
+        intent, namespace=namespace, workload=chosen, hints=hints, confidence=confidence
+    )
+
+
+def build_plan(
+    intent: Intent,
+    *,
+    namespace: str | None,
+    workload: str | None,
+    hints: tuple[str, ...] = (),
+    confidence: float,
+    method: str = "rule_based",
+) -> Plan:
+    """A plan for an intent already decided (by the rules or by a model): the parameters
+    it needs, what is missing, and its steps. One builder, so every plan reads alike."""
+    pod_pattern = workload if workload and _POD_NAME.search(workload) else None
     if intent in (Intent.GENERAL_HELP, Intent.NAMESPACE_OVERVIEW):
-        chosen, pod_pattern = None, None
+        workload, pod_pattern = None, None
     missing = []
     if intent is not Intent.GENERAL_HELP and not namespace:
         missing.append("namespace")
-    if intent is Intent.DIAGNOSE_POD and not chosen:
+    if intent is Intent.DIAGNOSE_POD and not workload:
         missing.append("workload")
     return Plan(
         intent=intent,
         namespace=namespace,
-        workload=chosen,
+        workload=workload,
         pod_pattern=pod_pattern,
         hints=hints,
         missing_params=tuple(missing),
-        execution_plan=_steps(intent, namespace, chosen),
+        execution_plan=_steps(intent, namespace, workload),
         confidence=confidence,
+        method=method,
     )
