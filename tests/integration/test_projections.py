@@ -283,7 +283,16 @@ def test_status_reports_lag_and_rate(env: tuple[Container, FakeClock, str]) -> N
     rs[0].step()
     with psycopg.connect(url) as conn:
         status = {s.name: s for s in projection_status(conn)}
-    assert set(status) == {"runs", "audit_log", "audit_seal", "control", "artifacts", "approvals", "queue"}
+    assert set(status) == {
+        "runs",
+        "audit_log",
+        "audit_seal",
+        "control",
+        "artifacts",
+        "approvals",
+        "incidents",
+        "queue",
+    }
     assert status["queue"].state == "inline"
     assert status["runs"].head == status["audit_log"].head > 0
     assert status["audit_log"].lag == 12 and status["audit_log"].lag_seconds >= 0
