@@ -11,6 +11,7 @@ import domain.command
 import domain.control
 import domain.events
 import domain.identity_events
+import domain.incident
 import domain.run
 import domain.session
 import domain.task
@@ -28,6 +29,7 @@ EVENT_MODULES = (
     domain.access_refusal,
     domain.api_key,
     domain.approval,
+    domain.incident,
     domain.run,
     domain.session,
     domain.task,

@@ -6,6 +6,7 @@ from projections.approvals import ApprovalsProjection
 from projections.artifacts import ArtifactsProjection
 from projections.audit import AuditLogProjection, AuditSealProjection
 from projections.control import ControlProjection
+from projections.incidents import IncidentsProjection
 from projections.processor import Processor
 from projections.runs import RunsProjection
 
@@ -23,4 +24,5 @@ def processors() -> list[Processor]:
         ControlProjection(),
         ArtifactsProjection(),
         ApprovalsProjection(),
+        IncidentsProjection(),
     ]

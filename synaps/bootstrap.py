@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.artifacts.filesystem import FilesystemArtifactStore
 from adapters.artifacts.store_url import open_artifact_store
+from adapters.embeddings import embedder_from_env
 from adapters.identity.access_tokens import JwtAccessTokens
 from adapters.identity.argon2_passwords import Argon2Passwords
 from adapters.identity.oidc import OidcIssuer
@@ -25,6 +26,7 @@ from adapters.nats.wakeups import NatsWakeups
 from adapters.postgres.change_feed import ChangeFeed
 from adapters.postgres.control_reads import PostgresControlReads
 from adapters.postgres.directory import PostgresDirectory
+from adapters.postgres.incident_reads import IncidentReads
 from adapters.postgres.ledger import Ledger
 from adapters.postgres.projector import Projector
 from adapters.postgres.rate_counter import PostgresRateCounter
@@ -35,12 +37,14 @@ from projections.catalog import processors
 from projections.identity import IdentityProjection
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
+from services.agents.ports import IncidentMemoryPort
 from services.api_keys import ApiKeys
 from services.approvals import ApprovalService
 from services.artifacts import ArtifactStore
 from services.authentication import Authenticator
 from services.control import ControlService
 from services.control_cache import ControlCache
+from services.incident_memory import IncidentMemory
 from services.models import ModelProvider
 from services.ports import Clock, system_clock
 from services.prompt_task import PromptTask
@@ -152,6 +156,7 @@ class Container:
     projectors: list[Projector] = field(default_factory=list)
     _control_cache: ControlCache | None = None
     _providers: dict[str, ModelProvider] | None = None
+    _incident_memory: IncidentMemory | None = None
 
     def processors(self) -> list[Processor]:
         """The read-model processors, and the NATS relay when NATS is configured."""
@@ -212,6 +217,15 @@ class Container:
         if self._providers is None:
             self._providers = providers_from_env()
         return self._providers
+
+    def incident_memory(self) -> IncidentMemoryPort:
+        """Incident memory over this ledger and its incidents read model. The embedder
+        comes from ``SYNAPS_EMBEDDINGS``, once per process, so its vectors never mix."""
+        if self._incident_memory is None:
+            self._incident_memory = IncidentMemory(
+                self.ledger, self.clock, IncidentReads(self.pool), embedder_from_env()
+            )
+        return self._incident_memory
 
     def control_cache(self) -> ControlCache:
         """The workers' cache of control snapshots (one per process)."""

@@ -290,6 +290,7 @@ def test_status_reports_lag_and_rate(env: tuple[Container, FakeClock, str]) -> N
         "control",
         "artifacts",
         "approvals",
+        "incidents",
         "queue",
     }
     assert status["queue"].state == "inline"
