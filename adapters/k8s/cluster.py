@@ -10,15 +10,19 @@ package. Objects the credentials may not read (often nodes) are left out.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import aiohttp
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from adapters.k8s import kube_types as k
+from adapters.k8s.connection import (
+    KubeCredentialsError,
+    KubeUnreachable,
+    load_configuration,
+    raw_call,
+)
 from adapters.k8s.snapshot import ContainerLog, KubeSnapshot, build_package
 from domain.incidents.logs import DEFAULT_LOG_CAP_BYTES
 from domain.incidents.package import EvidencePackage
@@ -73,19 +77,12 @@ class ClusterCollector:
         **options: Any,
     ) -> ClusterCollector:
         """From a kubeconfig (``$KUBECONFIG``, ``~/.kube/config``) or the pod's service account."""
-        configuration = client.Configuration()
-        use_cluster = in_cluster
-        if use_cluster is None:
-            use_cluster = kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ
         try:
-            if use_cluster:
-                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            else:
-                await config.load_kube_config(
-                    config_file=kubeconfig, context=context, client_configuration=configuration
-                )
-        except (config.ConfigException, OSError) as exc:
-            raise CollectorError(f"no usable Kubernetes credentials: {exc}") from None
+            configuration = await load_configuration(
+                kubeconfig=kubeconfig, context=context, in_cluster=in_cluster
+            )
+        except KubeCredentialsError as exc:
+            raise CollectorError(str(exc)) from None
         return cls(client.ApiClient(configuration), **options)
 
     async def close(self) -> None:
@@ -103,16 +100,11 @@ class ClusterCollector:
         """The raw body of a GET, or None for an answer that says "not for you"."""
         async with self._slots:
             try:
-                response = await call(
-                    *args, _preload_content=False, _request_timeout=self.request_timeout, **kwargs
+                status, body = await raw_call(
+                    call, *args, request_timeout=self.request_timeout, **kwargs
                 )
-            except (OSError, TimeoutError, aiohttp.ClientError) as exc:
-                raise CollectorError(f"Kubernetes API unreachable: {exc}") from None
-            try:
-                body: bytes = await response.read()
-                status: int = response.status
-            finally:
-                response.release()
+            except KubeUnreachable as exc:
+                raise CollectorError(str(exc)) from None
         if status >= 400:
             if status in _OPTIONAL or status == 400:
                 return None

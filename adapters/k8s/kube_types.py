@@ -60,6 +60,7 @@ class ObjectMeta(_Kube, frozen=True, kw_only=True):
     owner_references: list[OwnerReference] | None = None
     creation_timestamp: datetime | None = None
     deletion_timestamp: datetime | None = None
+    generation: int | None = None
 
 
 class NameRef(_Kube, frozen=True, kw_only=True):
@@ -352,6 +353,7 @@ class WorkloadSpec(_Kube, frozen=True, kw_only=True):
 
 
 class WorkloadStatus(_Kube, frozen=True, kw_only=True):
+    observed_generation: int | None = None
     replicas: int | None = None
     ready_replicas: int | None = None
     available_replicas: int | None = None

@@ -13,7 +13,14 @@ from enum import StrEnum
 
 from msgspec import Struct
 
-__all__ = ["LogCause", "LogVerdict", "dependency_host", "fatal_line", "read_log_tail"]
+__all__ = [
+    "LogCause",
+    "LogVerdict",
+    "connection_error",
+    "dependency_host",
+    "fatal_line",
+    "read_log_tail",
+]
 
 
 class LogCause(StrEnum):
@@ -120,6 +127,12 @@ def read_log_tail(lines: Sequence[str]) -> LogVerdict | None:
                     continue  # one old hiccup far from the end explains nothing
             return LogVerdict(cause=cause, line=_clip(line), hits=hits)
     return None
+
+
+def connection_error(line: str) -> bool:
+    """Whether ``line`` reports a dependency that cannot be reached (refused, unknown
+    host, timeout), wherever it stands in the log."""
+    return _DEPENDENCY.search(line) is not None
 
 
 def fatal_line(lines: Sequence[str]) -> str | None:

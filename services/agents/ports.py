@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from msgspec import Struct, field
+from msgspec import Struct
+
+from domain.tool_calls import ToolCall  # re-exported: the domain proposes calls too
 
 __all__ = [
     "ClusterReader",
@@ -20,15 +22,6 @@ __all__ = [
     "ToolOutcome",
     "WritesDisabled",
 ]
-
-
-class ToolCall(Struct, frozen=True, kw_only=True):
-    """One call of a tool of the control registry, e.g.
-    ``{"tool": "rollout_restart", "args": {"namespace": "shop", "deployment": "checkout"}}``."""
-
-    tool: str
-    args: dict[str, Any] = field(default_factory=dict)
-    reason: str = ""  # why the DevOps step proposes it
 
 
 class ToolOutcome(Struct, frozen=True, kw_only=True):
