@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.approval import Approval
+from domain.approval import Approval, ApprovalStatus, approval_id_for
 from domain.envelope import EventContext
 from domain.errors import ConcurrencyConflict, NotFound
 from domain.run import Run
@@ -72,6 +72,17 @@ class ApprovalService:
             return _decision(approval, self._ledger.commit(*changed))  # type: ignore[arg-type]
 
         return _retry(attempt)
+
+    def granted_tool_calls(self, task_id: UUID) -> list[dict[str, object]] | None:
+        """The tool calls approved for the held task ``task_id``; None unless granted.
+        The task runs these, never what its own input says."""
+        try:
+            approval: Approval = self._ledger.get(approval_id_for(task_id), Approval)
+        except NotFound:
+            return None
+        if approval.status != ApprovalStatus.GRANTED or approval.task_id != task_id:
+            return None
+        return [dict(call) for call in approval.tool_calls]
 
     def _load(self, approval_id: UUID, caller: Caller) -> Approval:
         approval: Approval = self._ledger.get(approval_id, Approval)

@@ -8,6 +8,7 @@ answers with what they have and says how far behind they were.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -64,7 +65,10 @@ class RunViews:
         *,
         min_position: int | None = None,
         wait_until_finished: float | None = None,
+        settled: Callable[[RunView], bool] | None = None,
     ) -> RunRead:
+        """``wait_until_finished``: long-poll until the run is terminal (or ``settled``
+        says it is as far as it will get without someone's help)."""
         lag = 0
         if min_position is not None and not self._waits.wait_for_position(
             RUN_VIEWS, min_position, READ_YOUR_WRITES_SECONDS
@@ -74,9 +78,8 @@ class RunViews:
         run = self._reads.get(run_id, caller.tenant)
         if wait_until_finished:
             deadline = time.monotonic() + min(wait_until_finished, MAX_LONG_POLL_SECONDS)
-            while (run is None or run.status not in RUN_TERMINAL) and (
-                left := deadline - time.monotonic()
-            ) > 0:
+            done = settled or _terminal
+            while (run is None or not done(run)) and (left := deadline - time.monotonic()) > 0:
                 since = self._waits.wait_for_change("runs", str(run_id), since, left)
                 run = self._reads.get(run_id, caller.tenant)
         if run is None:
@@ -97,6 +100,10 @@ class RunViews:
             caller.tenant, status=status, kind=kind, limit=limit, after=after
         )
         return RunList(runs=runs, next_cursor=None if next_after is None else str(next_after))
+
+
+def _terminal(run: RunView) -> bool:
+    return run.status in RUN_TERMINAL
 
 
 class InvalidCursor(ValueError):

@@ -12,10 +12,11 @@ from uuid import UUID, uuid4
 
 from domain.command import Command, command_id_for_key
 from domain.envelope import EventContext
-from domain.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
+from domain.errors import ConcurrencyConflict, IdempotencyConflict, InvalidArgument, NotFound
 from domain.run import Run
 from domain.task import Task
 from domain.thread import Thread
+from schemas.agent_inputs import check_input
 from schemas.commands import SubmitCommand
 from schemas.moments import in_utc
 from schemas.views import Submitted
@@ -52,6 +53,9 @@ class SubmitService:
     def submit(
         self, command: SubmitCommand, caller: Caller, idempotency_key: str | None = None
     ) -> SubmitOutcome:
+        problem = check_input(command.kind, command.input)
+        if problem is not None:
+            raise InvalidArgument(problem)
         request_hash = command.request_hash()
         command_id = (
             command_id_for_key(caller.tenant, idempotency_key)

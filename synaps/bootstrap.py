@@ -18,6 +18,7 @@ from adapters.identity.access_tokens import JwtAccessTokens
 from adapters.identity.argon2_passwords import Argon2Passwords
 from adapters.identity.oidc import OidcIssuer
 from adapters.identity.signing_keys import SigningKeys
+from adapters.k8s.sources import evidence_source_factory, reader_factory, writer_factory
 from adapters.llm.registry import providers_from_env
 from adapters.metrics import Metrics
 from adapters.nats.bridge import NatsBridge
@@ -32,15 +33,19 @@ from adapters.postgres.projector import Projector
 from adapters.postgres.rate_counter import PostgresRateCounter
 from adapters.postgres.read_models import PostgresRunReads
 from adapters.postgres.recorder import LedgerRecorder
+from domain.incidents.redaction import Redactor
 from domain.rate_limits import RateLimitPolicy
 from projections.catalog import processors
 from projections.identity import IdentityProjection
 from projections.processor import Processor
 from projections.queue import QueueDepth, QueueProjection
+from services.agents.deps import AgentDeps
+from services.agents.pack import register_agent_pack
 from services.agents.ports import IncidentMemoryPort
 from services.api_keys import ApiKeys
 from services.approvals import ApprovalService
 from services.artifacts import ArtifactStore
+from services.ask import AskService
 from services.authentication import Authenticator
 from services.control import ControlService
 from services.control_cache import ControlCache
@@ -148,6 +153,7 @@ class Container:
     control: ControlService
     control_reads: PostgresControlReads
     approvals: ApprovalService
+    ask: AskService
     artifacts: ArtifactStore
     identity: Identity
     wakeups: Wakeups | None = None
@@ -199,8 +205,7 @@ class Container:
         if overrides:
             raise TypeError(f"unknown worker options: {sorted(overrides)}")
         if kinds is None:
-            kinds = builtin_kinds()
-            kinds.register("prompt", PromptTask(self.providers(), self.artifacts))
+            kinds = self.task_kinds()
         pool = WorkerPool(
             self.queue,
             kinds,
@@ -211,6 +216,35 @@ class Container:
         )
         self.workers.append(pool)
         return pool
+
+    def task_kinds(self) -> TaskKinds:
+        """Every kind this process can run: built-ins, ``prompt`` and the agent pack."""
+        kinds = builtin_kinds()
+        kinds.register("prompt", PromptTask(self.providers(), self.artifacts))
+        register_agent_pack(kinds, self.agent_deps())
+        return kinds
+
+    def agent_deps(self) -> AgentDeps:
+        """What the agent pack's steps use in this process (the cluster per settings)."""
+        s = self.settings
+        redactor = Redactor()
+        return AgentDeps(
+            providers=self.providers(),
+            artifacts=self.artifacts,
+            approvals=self.approvals,
+            evidence=evidence_source_factory(
+                dump_dir=s.k8s_dump_dir, kubeconfig=s.k8s_kubeconfig, context=s.k8s_context
+            ),
+            reader=reader_factory(
+                dump_dir=s.k8s_dump_dir,
+                kubeconfig=s.k8s_kubeconfig,
+                context=s.k8s_context,
+                redactor=redactor,
+            ),
+            writer=writer_factory(s),
+            memory=self.incident_memory(),
+            redactor=redactor,
+        )
 
     def providers(self) -> dict[str, ModelProvider]:
         """Model providers by name; keys come from the environment only."""
@@ -289,17 +323,19 @@ def build(
 
     metrics = Metrics(read_depth=read_depth)
     change_feed = ChangeFeed(settings.database_url)
+    submit = SubmitService(ledger, clock, wakeups, observer=metrics)
+    run_views = RunViews(PostgresRunReads(pool), change_feed)
     container = Container(
         settings=settings,
         pool=pool,
         ledger=ledger,
         metrics=metrics,
         clock=clock,
-        submit=SubmitService(ledger, clock, wakeups, observer=metrics),
+        submit=submit,
         queue=QueueService(ledger, clock, observer=metrics),
         runs=RunQueries(ledger),
         change_feed=change_feed,
-        run_views=RunViews(PostgresRunReads(pool), change_feed),
+        run_views=run_views,
         artifacts=(
             open_artifact_store(settings.artifacts_url)
             if settings.artifacts_url
@@ -307,6 +343,7 @@ def build(
         ),
         control=ControlService(ledger, clock),
         approvals=ApprovalService(ledger, clock),
+        ask=AskService(submit, run_views, settings.ask_wait_seconds),
         control_reads=PostgresControlReads(pool),
         identity=_identity(settings, pool, ledger, clock),
         wakeups=wakeups,

@@ -15,6 +15,7 @@ from rich.table import Table
 from adapters.http.client import ApiError
 from domain.errors import DomainError
 from synaps import __version__
+from synaps.cli_agents import agents, ask, health, tools
 from synaps.cli_api import ApiUrl
 from synaps.cli_api import client as api_client
 from synaps.cli_approvals import approvals_app
@@ -42,6 +43,10 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
 app.add_typer(control_app, name="control")
 app.add_typer(approvals_app, name="approvals")
+app.command()(ask)
+app.command()(agents)
+app.command()(tools)
+app.command()(health)
 app.command()(login)
 app.command()(logout)
 app.command()(status)

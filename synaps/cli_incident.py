@@ -19,7 +19,7 @@ from schemas.incidents import IncidentReport
 from services.incidents.agent import DEFAULT_ARBITER_THRESHOLD, IncidentAgent
 from services.incidents.analyze import analyze_incident
 
-__all__ = ["incident_app"]
+__all__ = ["incident_app", "print_report"]
 
 incident_app = typer.Typer(
     help="Diagnose Kubernetes incidents: Planner, evidence and IncidentAgent rules, offline.",
@@ -94,10 +94,10 @@ def analyze(
     if as_json:
         sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
     else:
-        _print_report(report)
+        print_report(report)
 
 
-def _print_report(report: IncidentReport) -> None:
+def print_report(report: IncidentReport) -> None:
     cause = report.root_cause
     colour = "green" if cause.type == "healthy" else "red"
     review = "  [yellow](needs review)[/]" if report.needs_review else ""

@@ -53,6 +53,17 @@ class Settings(msgspec.Struct, kw_only=True):
     auth_cache_seconds: float = 1.0  # at most 1: how long a revoked key may still work
     argon2_time_cost: int = 0  # 0: argon2-cffi's default
     argon2_memory_kib: int = 0
+    # where the agent pack's EvidenceCollector reads a cluster: a kubectl dump directory
+    # (for demos and tests), else a kubeconfig / the pod's service account when present
+    k8s_dump_dir: str = ""
+    k8s_kubeconfig: str = ""  # empty: $KUBECONFIG, ~/.kube/config, or in-cluster
+    k8s_context: str = ""
+    # writes to a cluster (approved remediations) need this switch and their own
+    # credentials (empty: $KUBECONFIG, ~/.kube/config or the pod's service account)
+    k8s_writes_enabled: bool = False
+    k8s_write_kubeconfig: str = ""
+    k8s_write_context: str = ""
+    ask_wait_seconds: float = 60.0  # how long POST /api/ask waits for the answer
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -85,6 +96,14 @@ class Settings(msgspec.Struct, kw_only=True):
             "rate_limit_anonymous": _env("SYNAPS_RATE_LIMIT_ANONYMOUS", "30/minute,300/hour"),
             "trust_forwarded_for": _env("SYNAPS_TRUST_FORWARDED_FOR", "").lower()
             in {"1", "true", "yes"},
+            "k8s_dump_dir": _env("SYNAPS_K8S_DUMP_DIR", ""),
+            "k8s_kubeconfig": _env("SYNAPS_KUBECONFIG", ""),
+            "k8s_context": _env("SYNAPS_K8S_CONTEXT", ""),
+            "k8s_writes_enabled": _env("SYNAPS_K8S_WRITES", "disabled").lower()
+            in {"enabled", "true", "1", "yes"},
+            "k8s_write_kubeconfig": _env("SYNAPS_K8S_WRITE_KUBECONFIG", ""),
+            "k8s_write_context": _env("SYNAPS_K8S_WRITE_CONTEXT", ""),
+            "ask_wait_seconds": float(_env("SYNAPS_ASK_WAIT_SECONDS", "60")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -34,6 +34,7 @@ def api_app(container: Container) -> Litestar:
             ledger=container.ledger,
             artifacts=container.artifacts,
             approvals=container.approvals,
+            ask=container.ask,
             pool=container.pool,
             wait_for=lambda names, position: container.change_feed.wait_for_position(
                 names, position, 2.0

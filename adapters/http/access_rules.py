@@ -54,7 +54,7 @@ ACCESS_RULES: tuple[AccessRule, ...] = (
     AccessRule("/v1/approvals/", EndpointClass.APPROVE, frozenset({"POST"})),
     AccessRule("/v1/", EndpointClass.READ, _READS),
     AccessRule("/v1/", EndpointClass.WRITE),
-    AccessRule("/api/ask", EndpointClass.WRITE, frozenset({"POST"}), exact=True),
+    AccessRule("/api/ask", EndpointClass.WRITE, exact=True),
     AccessRule("/graphql", EndpointClass.READ),
 )
 

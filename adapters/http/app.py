@@ -22,9 +22,11 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from adapters.http.access import AccessMiddleware
 from adapters.http.access_rules import undeclared
 from adapters.http.approval_routes import APPROVAL_ROUTES
-from adapters.http.artifact_routes import download_artifact
+from adapters.http.artifact_routes import download_artifact, upload_artifact
+from adapters.http.ask_routes import ASK_ROUTES
 from adapters.http.auth_routes import AUTH_ROUTES
 from adapters.http.control_routes import control_router
+from adapters.http.incident_routes import INCIDENT_ROUTES
 from adapters.http.key_routes import KEY_ROUTES
 from adapters.http.problems import EXCEPTION_HANDLERS, Problem, problem_responses
 from adapters.http.services import (
@@ -32,6 +34,7 @@ from adapters.http.services import (
     MIN_POSITION_HEADER,
     POSITION_HEADER,
     ApiServices,
+    IdempotencyKey,
     RunStatusName,
     Svc,
     caller_of,
@@ -66,17 +69,6 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     checks: dict[str, str] = msgspec.field(default_factory=dict)
 
-
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        required=False,
-        max_length=255,
-        min_length=1,
-        description="Replays with the same key and body return the original result.",
-    ),
-]
 
 # -- commands & runs ----------------------------------------------------------
 
@@ -295,6 +287,7 @@ def service_summary(svc: Svc) -> dict[str, Any]:
             "health": "/healthz",
             "ready": "/readyz",
             "metrics": "/metrics",
+            "ask": "/api/ask",
         },
     }
 
@@ -358,8 +351,11 @@ _PROTECTED: list[Any] = [
     queue_stats,
     control_router,
     download_artifact,
+    upload_artifact,
     *APPROVAL_ROUTES,
+    *ASK_ROUTES,
     *AUTH_ROUTES,
+    *INCIDENT_ROUTES,
     *KEY_ROUTES,
     *USER_ROUTES,
 ]
@@ -393,6 +389,7 @@ def create_app(api: ApiServices, *, debug: bool = False) -> Litestar:
                 Tag(name="control", description="Prompts, skills, tools, routing, policies"),
                 Tag(name="artifacts", description="Outputs of runs, by content digest"),
                 Tag(name="approvals", description="Decisions on tool calls that write"),
+                Tag(name="agents", description="The DevOps teammate"),
                 Tag(name="auth", description="Sign in, tokens, sessions"),
                 Tag(name="keys", description="API keys (admin)"),
                 Tag(name="users", description="Users (admin)"),

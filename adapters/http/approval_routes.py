@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from psycopg.rows import dict_row
 
 from adapters.http.problems import problem_responses
-from adapters.http.services import POSITION_HEADER, Svc, caller_of
+from adapters.http.services import POSITION_HEADER, MinPosition, Svc, caller_of
 from domain.errors import NotFound
 from projections.approvals import ApprovalRow
 from services.approvals import Decision
@@ -25,16 +25,6 @@ class DecisionBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class ApprovalList(msgspec.Struct, frozen=True, kw_only=True):
     approvals: list[ApprovalRow]
-
-
-_MinPosition = Annotated[
-    int | None,
-    QueryParameter(
-        ge=0,
-        description="Read your writes: wait (up to 2 s) until the approvals view includes "
-        "this ledger position.",
-    ),
-]
 
 
 def _catch_up(svc: Any, position: int | None) -> None:
@@ -65,7 +55,7 @@ def list_approvals(
     svc: Svc,
     status: Annotated[Literal["pending", "granted", "denied"] | None, QueryParameter()] = None,
     run_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
-    min_position: _MinPosition = None,
+    min_position: MinPosition = None,
 ) -> ApprovalList:
     """Approvals of the caller's tenant, oldest first (pending ones are what waits)."""
     _catch_up(svc, min_position)
@@ -91,7 +81,7 @@ def get_approval(
     approval_id: FromPath[uuid.UUID],
     request: Request[Any, Any, Any],
     svc: Svc,
-    min_position: _MinPosition = None,
+    min_position: MinPosition = None,
 ) -> ApprovalRow:
     _catch_up(svc, min_position)
     rows = _rows(svc, "approval_id = %s AND tenant = %s", [approval_id, caller_of(request).tenant])

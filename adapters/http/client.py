@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -105,25 +106,47 @@ class SynapsClient:
         return response.json()  # type: ignore[no-any-return]
 
     def wait_for_run(
-        self, run_id: str, timeout: float = 60.0, *, min_position: int | None = None
+        self,
+        run_id: str,
+        timeout: float = 60.0,
+        *,
+        min_position: int | None = None,
+        settled: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
-        """Wait until the run ends, by long polls the API answers from change notices."""
+        """Wait until the run ends (or ``settled`` says it is far enough), by long polls
+        the API answers from change notices."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             try:
+                poll = 1.0 if settled else 30.0  # the long poll only ends at the end
                 run = self.get_run(
-                    run_id, min_position=min_position, wait=max(0.1, min(30.0, left))
+                    run_id, min_position=min_position, wait=max(0.1, min(poll, left))
                 )
             except ApiError as exc:
                 if exc.status != 404 or left <= 0:
                     raise
                 time.sleep(0.05)  # not in the views yet (no position to wait for)
                 continue
-            if run["status"] in TERMINAL_RUN_STATUSES:
+            if run["status"] in TERMINAL_RUN_STATUSES or (settled and settled(run)):
                 return run
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout}s")
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """``/readyz``: whether the API is ready, and its checks (a 503 carries them too)."""
+        try:
+            response = self._http.get("/readyz")
+            return response.status_code == 200, response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ApiError(0, "unreachable", f"cannot reach {self.base_url}: {exc}") from exc
+
+    def upload(self, content: bytes, content_type: str) -> dict[str, Any]:
+        """Store content for a command to use; its artifact reference."""
+        response = self._request(
+            "POST", "/v1/artifacts", content=content, headers={"Content-Type": content_type}
+        )
+        return response.json()  # type: ignore[no-any-return]
 
     def post(self, path: str, body: Any = None) -> httpx.Response:
         return self._request("POST", path, json=body)

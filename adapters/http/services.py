@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
 from psycopg_pool import ConnectionPool
 
 from adapters.http.access import AccessControl, caller_in
@@ -17,6 +18,7 @@ from projections.queue import QueueDepth
 from services.api_keys import ApiKeys
 from services.approvals import ApprovalService
 from services.artifacts import ArtifactStore
+from services.ask import AskService
 from services.control import ControlService
 from services.ports import Caller, LedgerPort
 from services.queue import QueueService
@@ -30,12 +32,24 @@ __all__ = [
     "MIN_POSITION_HEADER",
     "POSITION_HEADER",
     "ApiServices",
+    "IdempotencyKey",
+    "MinPosition",
     "RunStatusName",
     "Svc",
     "caller_of",
     "services",
 ]
 
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=255,
+        min_length=1,
+        description="Replays with the same key and body return the original result.",
+    ),
+]
 POSITION_HEADER = "Synaps-Position"
 MIN_POSITION_HEADER = "Synaps-Min-Position"
 LAG_HEADER = "Synaps-Projection-Lag"
@@ -62,6 +76,7 @@ class ApiServices:
     artifacts: ArtifactStore
     wait_for: Callable[[tuple[str, ...], int], bool]  # projections reach a position (<= 2 s)
     approvals: ApprovalService
+    ask: AskService
     pool: ConnectionPool[Any]  # for simple read-model queries
     version: str = "0.1.0"
     on_startup: list[Callable[[], None]] = field(default_factory=list)
@@ -78,3 +93,13 @@ def services(state: State) -> ApiServices:
 
 
 Svc = NamedDependency[ApiServices]
+
+
+MinPosition = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        description="Read your writes: wait (up to 2 s) until the read model includes "
+        "this ledger position.",
+    ),
+]

@@ -125,12 +125,47 @@ def test_dev_stack_serves_http_and_cli_then_stops_cleanly(tmp_path: Path) -> Non
         unreachable = cli("runs", "get", run_id, "--url", "http://127.0.0.1:9", env=as_admin)
         assert unreachable.returncode == 1 and "cannot reach" in unreachable.stderr
 
+        cli_agent_round_trip(url, as_admin)
         cli_identity_round_trip(url, run_id, env["SYNAPS_BOOTSTRAP_ADMIN_KEY"], tmp_path / "cli")
 
         assert postgres_of(data_dir), "the embedded server runs in the data dir"
         dev.send_signal(signal.SIGINT)
         assert dev.wait(60) == 0
     assert postgres_of(data_dir) == [], "no orphaned postgres after Ctrl-C"
+
+
+OOM_DUMP = REPO / "tests" / "fixtures" / "k8s" / "own-oom-01-jvm-xmx"
+
+
+def cli_agent_round_trip(url: str, as_admin: dict[str, str]) -> None:
+    """ask --dump (evidence read here, uploaded; the chain runs in the dev worker), then
+    deny its remediation; agents, tools and health."""
+    asked = cli(
+        "ask", "why does ledger-service keep restarting?", "-n", "payments",
+        "--dump", str(OOM_DUMP), "--json", "--url", url, env=as_admin,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    run = answer["run"]
+    assert run["kind"] == "agent.ask"
+    analyzed = next(t for t in run["tasks"] if t["kind"] == "agent.diagnose")
+    assert analyzed["output"]["diagnosis"]["root_cause"]["type"] == "oom_killed"
+    (pending,) = answer["pending_approvals"]
+    assert [c["tool"] for c in pending["tool_calls"]] == ["patch_resources"]
+    denied = cli(
+        "approvals", "deny", pending["approval_id"], "--reason", "e2e", "--url", url,
+        env=as_admin,
+    )  # fmt: skip
+    assert denied.returncode == 0, denied.stderr
+    shown = cli("ask", "why?", "--dump", "/nonexistent", "--url", url, env=as_admin)
+    assert shown.returncode == 2 and "/nonexistent" in shown.stderr
+    agents = cli("agents")
+    assert agents.returncode == 0 and "IncidentAgent" in agents.stdout
+    tools = json.loads(cli("tools", "--json", "--url", url, env=as_admin).stdout)
+    assert {"patch_resources", "rollout_restart"} <= {t["name"] for t in tools}
+    assert all(t["requires_approval"] for t in tools if t["name"] == "patch_resources")
+    health = cli("health", "--url", url, env=as_admin)
+    assert health.returncode == 0 and "ready" in health.stdout, health.stderr
 
 
 def cli_identity_round_trip(url: str, run_id: str, admin_key: str, config_dir: Path) -> None:

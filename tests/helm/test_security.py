@@ -75,6 +75,18 @@ def test_write_role_exists_only_when_enabled(inline_render: Rendering):
     assert audit_rbac(inline_render) == []
 
 
+def test_workers_write_only_when_the_write_role_exists(
+    default_render: Rendering, inline_render: Rendering
+):
+    def writes(rendering: Rendering) -> str:
+        spec = spec_of(rendering, "Deployment", "synaps-worker")
+        env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+        return str(env["SYNAPS_K8S_WRITES"])
+
+    assert writes(default_render) == "disabled"
+    assert writes(inline_render) == "enabled"
+
+
 def test_audit_catches_a_write_verb_in_the_read_role(default_render: Rendering):
     broken = default_render.mutated()
     broken.get("Role", "synaps-worker-read")["rules"][0]["verbs"].append("delete")

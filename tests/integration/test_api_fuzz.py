@@ -38,6 +38,7 @@ def fuzzed_container(database_url: str) -> Iterator[Container]:
             database_url,
             bootstrap_admin_key=ADMIN_KEY,
             rate_limits_by_role="admin=1000000/minute,1000000/hour",
+            ask_wait_seconds=0.2,  # no worker answers here: POST /api/ask waits, bounded
         )
     )
     yield container
