@@ -14,11 +14,9 @@ from adapters.k8s.cluster import ClusterCollector, CollectorError
 from adapters.k8s.dump import DumpDirectory
 from domain.incidents.package import EvidencePackage
 from tests.kube_api_server import serve_dump
+from tests.snapshot_cases import CASES, shared_case
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "fixtures" / "k8s"
-OWN = REPO / "tests" / "fixtures" / "k8s"
-CASES = sorted(p for root in (SHARED, OWN) for p in root.iterdir() if p.is_dir())
 
 
 def _collector(url: str) -> ClusterCollector:
@@ -45,7 +43,7 @@ def test_collector_yields_the_same_evidence_as_the_dump_reader(case: Path) -> No
 
 
 def test_collector_reads_the_real_api_paths_including_previous_logs() -> None:
-    case = SHARED / "pub-02-inventory-sync"
+    case = shared_case("pub-02-inventory-sync")
     package, requests = asyncio.run(_collect(case, "retail"))
     paths = {r.split("?")[0] for r in requests}
     assert {
@@ -66,7 +64,7 @@ def test_collector_reads_the_real_api_paths_including_previous_logs() -> None:
 
 
 def test_a_container_that_never_started_has_no_log() -> None:
-    package, _ = asyncio.run(_collect(SHARED / "pub-05-invoice-api", "billing"))
+    package, _ = asyncio.run(_collect(shared_case("pub-05-invoice-api"), "billing"))
     pod = package.pod("invoice-api-t4jtn69d8-svjc6")
     assert pod is not None
     assert pod.containers[0].log is None

@@ -13,11 +13,9 @@ from typer.testing import CliRunner
 
 from domain.incidents.taxonomy import RootCause
 from synaps.cli import app
+from tests.snapshot_cases import CASES, OWN, shared_case
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "fixtures" / "k8s"
-OWN = REPO / "tests" / "fixtures" / "k8s"
-CASES = sorted(p for root in (SHARED, OWN) for p in root.iterdir() if p.is_dir())
 runner = CliRunner()
 
 
@@ -66,7 +64,7 @@ def test_own_cases_cover_every_root_cause_at_least_twice() -> None:
 
 
 def test_the_question_option_overrides_question_txt(tmp_path: Path) -> None:
-    case = blind_copy(SHARED / "pub-06-newsletter", tmp_path)
+    case = blind_copy(shared_case("pub-06-newsletter"), tmp_path)
     code, stdout, _ = analyze(
         "--dump", str(case), "--json", "--question", "is newsletter-redis ok?"
     )
@@ -75,7 +73,9 @@ def test_the_question_option_overrides_question_txt(tmp_path: Path) -> None:
 
 
 def test_without_json_a_readable_report_is_printed(tmp_path: Path) -> None:
-    code, stdout, _ = analyze("--dump", str(blind_copy(SHARED / "pub-01-auth-service", tmp_path)))
+    code, stdout, _ = analyze(
+        "--dump", str(blind_copy(shared_case("pub-01-auth-service"), tmp_path))
+    )
     assert code == 0
     assert "oom_killed" in stdout
     assert "remediation" in stdout
@@ -90,7 +90,7 @@ def test_a_missing_directory_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_an_invalid_json_file_is_a_one_line_error(tmp_path: Path) -> None:
-    case = blind_copy(SHARED / "pub-03-api-rollout", tmp_path)
+    case = blind_copy(shared_case("pub-03-api-rollout"), tmp_path)
     (case / "events.json").write_text('{"kind": "List", "items": [')
     code, stdout, stderr = analyze("--dump", str(case), "--json")
     assert code != 0
