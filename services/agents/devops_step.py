@@ -10,7 +10,6 @@ refused unless the arbiter policy allows them — when proposed and again when r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -22,10 +21,10 @@ from schemas.views import ClaimedTask
 from services.agents.answer import review_answer
 from services.agents.deps import AgentDeps
 from services.agents.ports import ToolCall, ToolOutcome, WritesDisabled
+from services.agents.registry_view import active_policy, available_tools
 from services.agents.state import Kinds, as_input, state_of
 from services.agents.step_io import load_json
 from services.agents.tool_catalog import (
-    BUILTIN_TOOLS,
     WRITE_TOOLS,
     needs_approval,
     refusal,
@@ -34,25 +33,7 @@ from services.agents.tool_catalog import (
 )
 from services.task_kinds import TaskContext, TaskError
 
-__all__ = ["DevOpsStep", "ExecuteStep", "active_policy", "available_tools"]
-
-
-def available_tools(snapshot: Any) -> dict[str, Mapping[str, Any]]:
-    """The built-in tools, with the control registry's active versions over them."""
-    tools: dict[str, Mapping[str, Any]] = dict(BUILTIN_TOOLS)
-    items = snapshot.items.get("tool", {}) if snapshot is not None else {}
-    for name, item in items.items():
-        tools[name] = item["spec"]
-    return tools
-
-
-def active_policy(snapshot: Any) -> dict[str, Any]:
-    """The arbiter policy in effect (``default``, else the first active one)."""
-    items = snapshot.items.get("arbiter_policy", {}) if snapshot is not None else {}
-    if not items:
-        return {}
-    chosen = items.get("default") or items[sorted(items)[0]]
-    return dict(chosen["spec"])
+__all__ = ["DevOpsStep", "ExecuteStep"]
 
 
 def _entry(call: ToolCall, status: str, **more: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from services.agents.registry_view import active_policy
 from services.incidents.agent import DEFAULT_ARBITER_THRESHOLD
 from services.models import ModelProvider, is_configured
 from services.routing import choose_route
@@ -73,9 +74,5 @@ def agent_route(
 def policy_threshold(snapshot: Any) -> float:
     """``rule_confidence_threshold`` of the active arbiter policy ``default`` (else the first
     by name); 0.70 without one. Below it, the rules ask the model."""
-    items = snapshot.items if snapshot is not None else {}
-    policies: dict[str, Any] = items.get("arbiter_policy", {})
-    if not policies:
-        return DEFAULT_ARBITER_THRESHOLD
-    item = policies.get("default") or policies[min(policies)]
-    return float(item["spec"].get("rule_confidence_threshold", DEFAULT_ARBITER_THRESHOLD))
+    policy = active_policy(snapshot)
+    return float(policy.get("rule_confidence_threshold", DEFAULT_ARBITER_THRESHOLD))
