@@ -9,14 +9,13 @@ from uuid import UUID
 
 import msgspec
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.approval import ApprovalDenied, ApprovalGranted, ApprovalRequested
 from projections.processor import Changes, Entry, Tables
+from projections.rows import load_rows, upsert_rows
 
 __all__ = ["ApprovalRow", "ApprovalsProjection"]
 
-_encode = msgspec.json.Encoder().encode
 _EVENTS = (ApprovalRequested, ApprovalGranted, ApprovalDenied)
 
 
@@ -45,12 +44,8 @@ class ApprovalsProjection:
 
     def apply(self, cur: psycopg.Cursor[Any], entries: Sequence[Entry], tables: Tables) -> Changes:
         table = tables["synaps_approvals"]
-        ids = list({e.event.originator_id for e in entries})
-        with cur.connection.cursor(row_factory=dict_row) as dcur:
-            rows = {
-                r["approval_id"]: msgspec.convert(r, ApprovalRow)
-                for r in dcur.execute(f"SELECT * FROM {table} WHERE approval_id = ANY(%s)", (ids,))
-            }
+        ids = {e.event.originator_id for e in entries}
+        rows = load_rows(cur, table, "approval_id", ids, ApprovalRow)
         changed: set[UUID] = set()
         changes = Changes()
         for entry in entries:
@@ -83,12 +78,5 @@ class ApprovalsProjection:
             changed.add(row.approval_id)
             changes.add("approvals", row.approval_id)
             changes.add("runs", row.run_id)
-        if changed:
-            columns = ApprovalRow.__struct_fields__
-            assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "approval_id")
-            cur.execute(
-                f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table},"
-                f" %s::json) ON CONFLICT (approval_id) DO UPDATE SET {assignments}",
-                (_encode([rows[i] for i in changed]).decode(),),
-            )
+        upsert_rows(cur, table, "approval_id", ApprovalRow, [rows[i] for i in changed])
         return changes

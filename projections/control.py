@@ -13,10 +13,9 @@ from psycopg.rows import dict_row
 
 from domain.control import CONTROL_EVENTS, ControlItem, ControlItemRegistered, snapshot_hash
 from projections.processor import Changes, Entry, Tables
+from projections.rows import upsert_rows
 
 __all__ = ["ControlItemRow", "ControlProjection", "Snapshot", "read_snapshot"]
-
-_encode = msgspec.json.Encoder().encode
 
 
 class ControlItemRow(msgspec.Struct, kw_only=True):
@@ -102,14 +101,7 @@ class ControlProjection:
                 event.mutate(item)
             changed[item.id] = _row(item, entry.position)
             changes.add("control", f"{item.tenant}/{item.kind}/{item.name}")
-        if changed:
-            columns = ControlItemRow.__struct_fields__
-            assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "item_id")
-            cur.execute(
-                f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table},"
-                f" %s::json) ON CONFLICT (item_id) DO UPDATE SET {assignments}",
-                (_encode(list(changed.values())).decode(),),
-            )
+        upsert_rows(cur, table, "item_id", ControlItemRow, list(changed.values()))
         return changes
 
 

@@ -13,15 +13,14 @@ from uuid import UUID
 
 import msgspec
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.incident import IncidentRecorded, IncidentRecurred
 from projections.processor import Changes, Entry, Tables
+from projections.rows import load_rows, upsert_rows
 from schemas.incident_memory import IncidentView
 
 __all__ = ["IncidentRow", "IncidentsProjection"]
 
-_encode = msgspec.json.Encoder().encode
 _EVENTS = (IncidentRecorded, IncidentRecurred)
 
 
@@ -77,12 +76,8 @@ class IncidentsProjection:
 
     def apply(self, cur: psycopg.Cursor[Any], entries: Sequence[Entry], tables: Tables) -> Changes:
         table = tables["synaps_incidents"]
-        ids = list({e.event.originator_id for e in entries})
-        with cur.connection.cursor(row_factory=dict_row) as dcur:
-            rows = {
-                r["incident_id"]: msgspec.convert(r, IncidentRow)
-                for r in dcur.execute(f"SELECT * FROM {table} WHERE incident_id = ANY(%s)", (ids,))
-            }
+        ids = {e.event.originator_id for e in entries}
+        rows = load_rows(cur, table, "incident_id", ids, IncidentRow)
         changed: set[UUID] = set()
         changes = Changes()
         for entry in entries:
@@ -101,12 +96,5 @@ class IncidentsProjection:
             rows[row.incident_id] = row
             changed.add(row.incident_id)
             changes.add("incidents", row.incident_id)
-        if changed:
-            columns = IncidentRow.__struct_fields__
-            assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "incident_id")
-            cur.execute(
-                f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table},"
-                f" %s::json) ON CONFLICT (incident_id) DO UPDATE SET {assignments}",
-                (_encode([rows[i] for i in changed]).decode(),),
-            )
+        upsert_rows(cur, table, "incident_id", IncidentRow, [rows[i] for i in changed])
         return changes
